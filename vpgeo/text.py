@@ -1,0 +1,78 @@
+"""Vietnamese text: NFC for display, a folded key for matching.
+
+Matching ignores case, diacritics (Đ/đ included), administrative prefixes and punctuation, and fixes the
+common typing variants (``y``/``i`` after some consonants, as in "Vỹnh"). Display keeps the NFC original.
+
+Examples
+--------
+>>> fold("Thị trấn Hương Canh")
+'huong canh'
+>>> fold("TT. Hương  Canh") == fold("huong canh") == fold("HƯƠNG CANH")
+True
+>>> fold("Xã Đồng Văn")
+'dong van'
+>>> key("Tề Lổ") == key("Tề Lỗ")
+True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "key", "nfc", "strip_prefix"]
+
+_PREFIXES = (
+    "thanh pho",
+    "thi tran",
+    "thi xa",
+    "huyen",
+    "phuong",
+    "tinh",
+    "xa",
+    "quan",
+    "tp",
+    "tx",
+    "tt",
+    "h",
+    "p",
+    "x",
+    "q",
+)
+_PREFIX_RE = re.compile(r"^(?:(?:" + "|".join(_PREFIXES) + r")\b[.\s]*)+")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+# "Vỹnh"/"Vĩnh", "Mỹ"/"Mĩ": a y standing for i right after the initial consonant(s) of a syllable.
+_Y_AS_I = re.compile(r"^((?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnprstvx]))y(nh|ch|n|t|m|p|c)?$")
+
+
+def nfc(text: object) -> str:
+    """Return ``text`` as an NFC string with collapsed white space ('' for None/NaN)."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return " ".join(unicodedata.normalize("NFC", str(text)).split())
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def strip_prefix(folded: str) -> str:
+    """Drop leading administrative prefixes (``xa``, ``tt``, ``thanh pho`` …) from a folded name."""
+    out = _PREFIX_RE.sub("", folded).strip()
+    return out or folded
+
+
+def fold(text: object) -> str:
+    """Fold a place name for matching: no diacritics, lower case, no prefix, single spaces."""
+    plain = _NON_WORD.sub(" ", _ascii(nfc(text))).strip()
+    return strip_prefix(plain)
+
+
+def key(text: object) -> str:
+    """A compact matching key: :func:`fold` without spaces, ``y`` read as ``i`` where both are written.
+
+    >>> key("Vỹnh Yên"), key("Bình Xuyên")
+    ('vinhyen', 'binhxuyen')
+    """
+    return "".join(_Y_AS_I.sub(r"\1i\2", word) for word in fold(text).split())
