@@ -1,0 +1,161 @@
+"""The priority rule's verdicts at their boundaries, its monotonicity, and the plan's targets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+from vpgeo.errors import InputError
+from vpgeo.rules import PLAN, check_priority_rule, parse_applies_to, verdict
+
+ORDER = {"no": 0, "uncertain": 1, "yes": 2}
+
+
+def _corridors(precision_m: float = 0.0) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"corridor_id": ["CT05"], "name": ["CT.05"], "kind": ["expressway"], "status": ["built"],
+         "priority": [True], "precision_m": [precision_m]},
+        geometry=[LineString([(500000, 2350000), (540000, 2350000)])],
+        crs="EPSG:5897",
+    )
+
+
+def _sites(rows: list[tuple[float, float]]) -> gpd.GeoDataFrame:
+    """Sites at distance d (km) north of the line with precision p (m)."""
+    return gpd.GeoDataFrame(
+        {"site_id": [f"s{i}" for i in range(len(rows))], "kind": "KCN", "phase": "new_2030",
+         "precision_m": [p for _, p in rows], "district": "X", "commune_2025": "Y", "area_ha": 100.0},
+        geometry=[Point(520000, 2350000 + d * 1000) for d, _ in rows],
+        crs="EPSG:5897",
+    )
+
+
+@pytest.mark.parametrize(
+    ("d_km", "site_p", "corr_p", "expected"),
+    [
+        (4.5, 400, 100, "yes"),  # d + p = 5.0 = B: yes (inclusive)
+        (4.5, 401, 100, "uncertain"),  # d + p just above B
+        (5.5, 400, 100, "uncertain"),  # d − p = 5.0 = B: not beyond, uncertain
+        (5.5, 399, 100, "no"),  # d − p just above B
+        (0.0, 5000, 0, "yes"),
+        (20.0, 2000, 3000, "no"),
+    ],
+)
+def test_verdicts_at_the_boundaries(d_km: float, site_p: float, corr_p: float, expected: str) -> None:
+    r = check_priority_rule(_sites([(d_km, site_p)]), _corridors(corr_p), buffer_km=5.0,
+                            corridor_set=["CT05"], access_points=None)
+    row = r.table.iloc[0]
+    assert row["within_buffer"] == expected
+    assert row["uncertainty_m"] == site_p + corr_p
+    assert row["precision_m"] == site_p
+    assert row["distance_km"] == pytest.approx(d_km)
+
+
+def test_site_without_position_is_uncertain() -> None:
+    s = _sites([(1.0, 100)])
+    s.loc[0, "geometry"] = None
+    r = check_priority_rule(s, _corridors(), buffer_km=5, corridor_set=["CT05"], access_points=None)
+    assert r.table.loc[0, "within_buffer"] == "uncertain"
+    assert r.counts["applicable"] == {"yes": 0, "no": 0, "uncertain": 1}
+    assert r.counts["applicable_without_position"] == 1
+
+
+def test_any_corridor_surely_within_makes_yes() -> None:
+    two = gpd.GeoDataFrame(
+        {"corridor_id": ["A", "B"], "precision_m": [3000.0, 0.0], "priority": [True, True]},
+        geometry=[LineString([(500000, 2350000), (540000, 2350000)]),
+                  LineString([(500000, 2354500), (540000, 2354500)])],
+        crs="EPSG:5897",
+    )
+    # 1 km from the imprecise A (1 + 3 + 0.1 > 2: uncertain alone), 3.5 km from the exact B (yes at B=4)
+    s = _sites([(1.0, 100)])
+    r = check_priority_rule(s, two, buffer_km=4.0, corridor_set=["A", "B"], access_points=None)
+    assert r.table.loc[0, "nearest_corridor"] == "A"
+    assert r.table.loc[0, "within_buffer"] == "yes"
+
+
+@given(
+    d=st.floats(0, 30),
+    p=st.floats(0, 5),
+    b1=st.floats(0, 30),
+    b2=st.floats(0, 30),
+)
+def test_verdict_is_monotone_in_the_buffer(d: float, p: float, b1: float, b2: float) -> None:
+    lo, hi = sorted((b1, b2))
+    assert ORDER[verdict(d, p, lo)] <= ORDER[verdict(d, p, hi)]
+
+
+def test_rule_monotone_on_the_embedded_data() -> None:
+    previous = None
+    for b in (0.5, 1, 2, 5, 10, 20, 50):
+        r = check_priority_rule(buffer_km=b)
+        levels = r.table["within_buffer"].map(ORDER)
+        if previous is not None:
+            assert (levels >= previous).all()
+        previous = levels
+    assert (previous == ORDER["yes"]).sum() >= (previous.notna()).sum() - r.table.geometry.isna().sum()
+
+
+def test_scope_and_counts_match_the_table() -> None:
+    r = check_priority_rule(buffer_km=5)
+    t = r.table
+    applicable = t[t["rule_applies"]]
+    assert set(applicable["kind"]) <= {"KCN"}
+    assert "existing" not in set(applicable["phase"])
+    for v in ("yes", "no", "uncertain"):
+        assert r.counts["applicable"][v] == int((applicable["within_buffer"] == v).sum())
+        assert r.counts["all_sites"][v] == int((t["within_buffer"] == v).sum())
+    doc = json.loads(r.to_json())
+    assert doc["counts"] == r.counts
+    assert doc["rule"]["buffer_km"] == 5.0 and doc["rule"]["corridors"] == ["CT05", "RR4", "RR5"]
+
+
+def test_targets_are_the_plan_figures(shared_dir: Path) -> None:
+    text = (shared_dir / "facts" / "plan.md").read_text(encoding="utf-8")
+    # the figures typed in vpgeo.rules.PLAN, checked against the facts file
+    assert "24 planned in total by 2030" in text and PLAN["kcn_2030"]["value"] == 24
+    assert "47 in total by 2030" in text and PLAN["ccn_2030"]["value"] == 47
+    assert "51 by 2050" in text and PLAN["ccn_2050"]["value"] == 51
+    assert "7,000 ha after 2030" in text and PLAN["industrial_land_after_2030_ha"]["value"] == 7000
+    assert "10,000 ha in the 2050 vision" in text and PLAN["industrial_land_2050_ha"]["value"] == 10000
+    assert "~1,247 ha" in text and PLAN["ccn_new_area_ha"]["value"] == 1247
+    assert "31 new" in text and PLAN["ccn_new_2030"]["value"] == 31
+
+
+def test_targets_in_data_are_counted_from_the_sites() -> None:
+    r = check_priority_rule()
+    t = r.table
+    kcn = t[t["kind"] == "KCN"]
+    assert r.targets["kcn_2030"]["in_data"] == len(kcn)
+    assert r.targets["kcn_2030"]["gap"] == 24 - len(kcn)
+    new = t[(t["kind"] == "CCN") & (t["phase"] == "new_2030")]
+    assert r.targets["ccn_new_area_ha"]["in_data"] == pytest.approx(new["area_ha"].sum())
+    assert r.targets["industrial_land_after_2030_ha"]["in_data"] == pytest.approx(kcn["area_ha"].sum())
+    assert "of the plan's 24 KCN" in r.coverage["statement_en"]
+
+
+def test_summaries_add_up() -> None:
+    r = check_priority_rule()
+    t = r.table
+    d = r.by_district
+    assert d["n_kcn"].sum() == (t["kind"] == "KCN").sum()
+    assert d["n_ccn"].sum() == (t["kind"] == "CCN").sum()
+    assert d["industrial_ha"].sum() == pytest.approx(t["area_ha"].fillna(0).sum())
+    c = r.by_commune_2025
+    assert c[["rule_yes", "rule_no", "rule_uncertain"]].to_numpy().sum() == int(t["rule_applies"].sum())
+
+
+def test_bad_scope_and_buffer() -> None:
+    with pytest.raises(InputError, match="unknown kind"):
+        parse_applies_to("KCX")
+    with pytest.raises(InputError, match="unknown phase"):
+        parse_applies_to("KCN:soon")
+    with pytest.raises(InputError, match="buffer_km"):
+        check_priority_rule(buffer_km=-1)
+    assert parse_applies_to("all")["CCN"] >= {"existing"}
