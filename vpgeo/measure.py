@@ -78,8 +78,8 @@ def corridor_distances(
         Which corridors count for ``distance_km``/``nearest_corridor`` (see
         :data:`vpgeo.corridors.CORRIDOR_SETS`); ``None`` uses every corridor given.
     access_points : GeoDataFrame, bool or None
-        Points where the corridors can be entered. ``True`` uses the embedded interchanges of the selected
-        corridors; ``None``/``False`` skips ``access_km``.
+        Points where the corridors can be entered. ``True`` uses the embedded interchanges and junctions of
+        the selected corridors (not mainline toll plazas); ``None``/``False`` skips ``access_km``.
 
     Returns
     -------
@@ -142,7 +142,8 @@ def _corridor_distances(
         from vpgeo.datasets import load_access_points
 
         access = load_access_points()
-        access = access[access["corridor_id"].astype(str).isin(chosen_ids)]
+        # a mainline toll plaza is no way onto the road
+        access = access[access["corridor_id"].astype(str).isin(chosen_ids) & (access["kind"] != "toll")]
     elif access_points is None or access_points is False:
         access = None
     else:
