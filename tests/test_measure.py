@@ -12,6 +12,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
+from vpgeo.crs import CRSWarning
 from vpgeo.errors import CRSError, InputError
 from vpgeo.measure import corridor_distances, corridor_rings
 
@@ -33,7 +34,7 @@ def _meridian_corridor(lon: float = 105.5) -> gpd.GeoDataFrame:
 def test_distance_matches_geodesic(dlon: float) -> None:
     corridor = _meridian_corridor()
     site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=[Point(105.5 + dlon, 21.35)], crs="EPSG:4326")
-    with pytest.warns(UserWarning, match="corridor_distances"):
+    with pytest.warns(CRSWarning, match="corridor_distances"):
         got = corridor_distances(site, corridor, corridor_set=None, access_points=None)
     _, _, expected_m = GEOD.inv(105.5 + dlon, 21.35, 105.5, 21.35)
     # TM-3 scale error within 60 km of 105°E is below 1e-4; plus the chord between vertices.

@@ -146,7 +146,7 @@ def test_summaries_add_up() -> None:
     d = r.by_district
     assert d["n_kcn"].sum() == (t["kind"] == "KCN").sum()
     assert d["n_ccn"].sum() == (t["kind"] == "CCN").sum()
-    assert d["industrial_ha"].sum() == pytest.approx(t["area_ha"].fillna(0).sum())
+    assert d["industrial_ha"].sum() == pytest.approx(t["area_ha"].fillna(0).sum(), abs=0.01 * len(d))
     c = r.by_commune_2025
     assert c[["rule_yes", "rule_no", "rule_uncertain"]].to_numpy().sum() == int(t["rule_applies"].sum())
 

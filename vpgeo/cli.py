@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from vpgeo.crs import CRSWarning
 from vpgeo.errors import VpgeoError
 
 __all__ = ["main"]
@@ -219,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            # the report states the CRS it measured in; the reprojection notice is for library users
+            warnings.simplefilter("ignore", CRSWarning)
             warnings.formatwarning = lambda msg, cat, *a, **k: f"vpgeo: warning: {msg}\n"  # type: ignore[assignment]
             return _run(args)
     except VpgeoError as exc:

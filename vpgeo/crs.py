@@ -27,6 +27,7 @@ from pyproj import CRS
 from vpgeo.errors import CRSError
 
 __all__ = [
+    "CRSWarning",
     "METRIC",
     "METRIC_CRSES",
     "UTM48N",
@@ -46,6 +47,10 @@ METRIC = VN2000_TM3
 METRIC_CRSES = frozenset({5897, 32648})
 
 G = TypeVar("G", gpd.GeoDataFrame, gpd.GeoSeries)
+
+
+class CRSWarning(UserWarning):
+    """Geographic coordinates were reprojected to a metric CRS before an operation measured them."""
 
 
 def _is_vn2000_without_shift(crs: CRS) -> bool:
@@ -142,7 +147,7 @@ def to_metric(data: G, *, operation: str, crs: str = METRIC, warn: bool = True) 
     if warn and src.is_geographic:
         warnings.warn(
             f"{operation}: geographic coordinates reprojected to {crs} before measuring",
-            UserWarning,
+            CRSWarning,
             stacklevel=3,
         )
     return data.to_crs(target)

@@ -102,7 +102,7 @@ def _corridor_distances(
     corridors = _default_corridors(corridors)
     chosen = _select(corridors, corridor_set)
     site_m = to_metric(sites, operation="corridor_distances")
-    corr_m = to_metric(corridors, operation="corridor_distances")
+    corr_m = to_metric(corridors, operation="corridor_distances", warn=False)
     geoms = site_m.geometry.to_numpy()
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
@@ -149,7 +149,7 @@ def _corridor_distances(
     else:
         access = access_points
     if access is not None and len(access):
-        acc_m = to_metric(access, operation="corridor_distances (access points)")
+        acc_m = to_metric(access, operation="corridor_distances (access points)", warn=False)
         tree = shapely.STRtree(acc_m.geometry.to_numpy())
         idx = np.full(len(geoms), -1)
         acc_dist: np.ndarray = np.full(len(geoms), np.nan)
@@ -206,10 +206,10 @@ def corridor_rings(
     if not rings or any(r <= 0 for r in rings) or any(b <= a for a, b in pairwise(rings)):
         raise InputError(f"rings_km must be positive and strictly increasing, got {list(rings_km)}")
     chosen = _select(_default_corridors(corridors), corridor_set)
-    lines = shapely.union_all(to_metric(chosen, operation="corridor_rings").geometry.to_numpy())
+    lines = shapely.union_all(to_metric(chosen, operation="corridor_rings", warn=False).geometry.to_numpy())
     area = None
     if clip is not None:
-        area = shapely.union_all(to_metric(clip, operation="corridor_rings (clip)").geometry.to_numpy())
+        area = shapely.union_all(to_metric(clip, operation="corridor_rings (clip)", warn=False).geometry.to_numpy())
     rows, inner, previous = [], 0.0, None
     for outer in rings:
         disc = shapely.buffer(lines, outer * 1000.0, quad_segs=16)

@@ -307,8 +307,15 @@ def check_priority_rule(
     )
 
 
+def _num(df: pd.DataFrame, col: str) -> pd.Series:
+    """A numeric column, or NaNs when the table has none (user tables may lack optional columns)."""
+    if col not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype=float)
+    return pd.to_numeric(df[col], errors="coerce")
+
+
 def _area(df: pd.DataFrame) -> float:
-    return float(pd.to_numeric(df.get("area_ha"), errors="coerce").fillna(0).sum()) if len(df) else 0.0
+    return float(_num(df, "area_ha").fillna(0).sum())
 
 
 def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
@@ -324,16 +331,7 @@ def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[s
     ccn_new = ccn[phase[kind == "CCN"] == "new_2030"]
     ccn_2050 = ccn[phase[kind == "CCN"].isin(["existing", "new_2030", "2031_2050"])]
     kcn_area = _area(kcn)
-    kcn_area_2050 = (
-        float(
-            pd.to_numeric(kcn.get("area_ha_2050"), errors="coerce")
-            .fillna(pd.to_numeric(kcn.get("area_ha"), errors="coerce"))
-            .fillna(0)
-            .sum()
-        )
-        if len(kcn)
-        else 0.0
-    )
+    kcn_area_2050 = float(_num(kcn, "area_ha_2050").fillna(_num(kcn, "area_ha")).fillna(0).sum())
     in_data: dict[str, tuple[float, str]] = {
         "kcn_2030": (len(kcn), "KCN rows in the data, all phases (zones of one park count separately)"),
         "ccn_2030": (len(ccn_2030), "CCN rows with phase existing or new_2030"),
@@ -356,7 +354,7 @@ def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[s
             "how_counted": how,
         }
         del targets[k]["value"]
-    no_area = int(pd.to_numeric(table.get("area_ha"), errors="coerce").isna().sum())
+    no_area = int(_num(table, "area_ha").isna().sum())
     no_position = (
         int(table.geometry.isna().sum() + table.geometry.is_empty.sum()) if isinstance(table, gpd.GeoDataFrame) else 0
     )
@@ -378,14 +376,17 @@ def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[s
 
 
 def summarise(table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Counts, hectares and rule verdicts per administrative unit (``district`` or ``commune_2025``)."""
+    """Counts, hectares and rule verdicts per administrative unit (``district`` or ``commune_2025``).
+
+    A site listed in several units (``"Xã A;Xã B"``) counts in the first only, so totals add up.
+    """
     if by not in table.columns:
         return pd.DataFrame(columns=[by])
     t = pd.DataFrame(
         {
-            by: table[by].fillna("(unknown)").astype(str),
+            by: table[by].fillna("(unknown)").astype(str).str.split(";").str[0].str.strip(),
             "kind": table["kind"].astype(str).str.upper(),
-            "area_ha": pd.to_numeric(table.get("area_ha"), errors="coerce"),
+            "area_ha": _num(table, "area_ha"),
             "verdict": table.get("within_buffer"),
             "applies": table.get("rule_applies", False),
         }
