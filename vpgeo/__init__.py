@@ -1,4 +1,13 @@
-"""vpgeo: industrial-land analysis for Vĩnh Phúc (load → geocode → measure → judge → render)."""
+"""vpgeo: industrial-land analysis for Vĩnh Phúc (load → geocode → measure → judge → render).
+
+Examples
+--------
+>>> import vpgeo
+>>> sites = vpgeo.load_sites()
+>>> result = vpgeo.check_priority_rule(sites, buffer_km=5)
+>>> sorted(result.counts["applicable"])
+['no', 'uncertain', 'yes']
+"""
 
 from __future__ import annotations
 
@@ -9,20 +18,35 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
-from vpgeo.crs import check_crs, to_metric
+from vpgeo.corridors import CORRIDOR_SETS, read_corridor_file, select_corridors
+from vpgeo.crs import CRSWarning, check_crs, to_metric
 from vpgeo.datasets import load_access_points, load_corridors, load_sites
 from vpgeo.errors import CRSError, DataSourceError, GeocodeError, InputError, VpgeoError
+from vpgeo.measure import corridor_distances, corridor_rings
+from vpgeo.rules import PLAN, RuleResult, check_priority_rule
+from vpgeo.sites import build_sites, prepare_sites
 
 __all__ = [
+    "CORRIDOR_SETS",
+    "PLAN",
     "CRSError",
+    "CRSWarning",
     "DataSourceError",
     "GeocodeError",
     "InputError",
+    "RuleResult",
     "VpgeoError",
     "__version__",
+    "build_sites",
     "check_crs",
+    "check_priority_rule",
+    "corridor_distances",
+    "corridor_rings",
     "load_access_points",
     "load_corridors",
     "load_sites",
+    "prepare_sites",
+    "read_corridor_file",
+    "select_corridors",
     "to_metric",
 ]

@@ -81,6 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--sites", type=Path, help="your own site table (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)")
     r.add_argument("--corridors", type=Path, help="your own corridor lines (any CRS, VN-2000 included)")
+    r.add_argument(
+        "--point-precision-m",
+        type=float,
+        default=50.0,
+        help="precision assumed for --sites coordinates without a precision_m column (default 50 m; flagged)",
+    )
+    r.add_argument(
+        "--no-place-by-commune",
+        action="store_true",
+        help="leave --sites rows without coordinates unplaced instead of at their commune's point",
+    )
     r.add_argument("--boundaries", default="auto", help="auto (default), official, approx, or a polygon file")
     r.add_argument(
         "--tiles",
@@ -147,6 +158,8 @@ def _run(args: argparse.Namespace) -> int:
             tiles=args.tiles,
             force=args.force,
             png=not args.no_png,
+            point_precision_m=args.point_precision_m,
+            place_by_commune=not args.no_place_by_commune,
         )
         c = res.result.counts["applicable"]
         print(

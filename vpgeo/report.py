@@ -241,7 +241,11 @@ the corridors — plan check</small></h1>
 
 
 def _load_inputs(
-    sites: str | Path | gpd.GeoDataFrame | None, corridors: str | Path | gpd.GeoDataFrame | None
+    sites: str | Path | gpd.GeoDataFrame | None,
+    corridors: str | Path | gpd.GeoDataFrame | None,
+    *,
+    point_precision_m: float | None,
+    place_by_commune: bool,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, bool]:
     from vpgeo.datasets import load_corridors, load_sites
 
@@ -254,7 +258,12 @@ def _load_inputs(
         from vpgeo.io import read_table
         from vpgeo.sites import prepare_sites
 
-        site_gdf, rejects = prepare_sites(read_table(Path(sites)), source=str(sites))
+        site_gdf, rejects = prepare_sites(
+            read_table(Path(sites)),
+            source=str(sites),
+            point_precision_m=point_precision_m,
+            place_by_commune=place_by_commune,
+        )
         site_gdf.attrs["provenance"] = {"layer": "sites", "file": str(sites), "supplied_by": "user"}
     user_corridors = corridors is not None
     if corridors is None:
@@ -298,6 +307,8 @@ def build_report(
     tiles: str = "none",
     force: bool = False,
     png: bool = True,
+    point_precision_m: float | None = 50.0,
+    place_by_commune: bool = True,
 ) -> ReportResult:
     """Run the whole job and write the report folder.
 
@@ -321,13 +332,20 @@ def build_report(
         Overwrite a non-empty ``out``.
     png : bool
         Also draw ``map.png``.
+    point_precision_m : float or None
+        Precision assumed for user coordinates that come without a ``precision_m`` column (flagged per
+        row); ``None`` leaves them without one, which makes their verdicts ``uncertain``.
+    place_by_commune : bool
+        Place user rows without coordinates at their commune's point (with that commune's precision).
     """
     from vpgeo.io import check_out_dir, write_rejects
     from vpgeo.maps import plan_map, save_map, save_png
     from vpgeo.measure import corridor_rings
 
     out_dir = check_out_dir(Path(out), force=force)
-    site_gdf, corr, rejects, user_corridors = _load_inputs(sites, corridors)
+    site_gdf, corr, rejects, user_corridors = _load_inputs(
+        sites, corridors, point_precision_m=point_precision_m, place_by_commune=place_by_commune
+    )
     if corridor_set is None:
         if user_corridors:
             pri = corr["priority"].astype(bool) if "priority" in corr else pd.Series(True, index=corr.index)

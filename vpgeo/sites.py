@@ -860,6 +860,7 @@ def prepare_sites(
                 precision = None
             if precision is None and point_precision_m is not None:
                 precision = float(point_precision_m)
+                flags.append(f"precision_m assumed {point_precision_m:g}")
         elif place_by_commune and nfc(r.get("commune")):
             geom, precision, cflags = _place_by_commune(nfc(r.get("commune")), nfc(r.get("district")))
             flags += cflags
