@@ -18,6 +18,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
+from vpgeo.boundaries import crosswalk, load_communes, load_districts
 from vpgeo.corridors import CORRIDOR_SETS, read_corridor_file, select_corridors
 from vpgeo.crs import CRSWarning, check_crs, to_metric
 from vpgeo.datasets import load_access_points, load_corridors, load_sites
@@ -42,8 +43,11 @@ __all__ = [
     "check_priority_rule",
     "corridor_distances",
     "corridor_rings",
+    "crosswalk",
     "load_access_points",
+    "load_communes",
     "load_corridors",
+    "load_districts",
     "load_sites",
     "prepare_sites",
     "read_corridor_file",

@@ -213,6 +213,7 @@ def _run(args: argparse.Namespace) -> int:
         from vpgeo import boundaries
 
         if args.data_command == "list":
+            print("name\tcached\tlicence\tvintage\tdescription")
             for src in boundaries.list_sources():
                 print("\t".join(str(src.get(k, "")) for k in ("name", "cached", "licence", "vintage", "description")))
         elif args.data_command == "fetch":
