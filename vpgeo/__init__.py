@@ -23,6 +23,7 @@ from vpgeo.corridors import CORRIDOR_SETS, read_corridor_file, select_corridors
 from vpgeo.crs import CRSWarning, check_crs, to_metric
 from vpgeo.datasets import load_access_points, load_corridors, load_sites
 from vpgeo.errors import CRSError, DataSourceError, GeocodeError, InputError, VpgeoError
+from vpgeo.maps import plan_map, save_map, save_png
 from vpgeo.measure import corridor_distances, corridor_rings
 from vpgeo.rules import PLAN, RuleResult, check_priority_rule
 from vpgeo.sites import build_sites, prepare_sites
@@ -49,8 +50,11 @@ __all__ = [
     "load_corridors",
     "load_districts",
     "load_sites",
+    "plan_map",
     "prepare_sites",
     "read_corridor_file",
+    "save_map",
+    "save_png",
     "select_corridors",
     "to_metric",
 ]

@@ -1,0 +1,174 @@
+"""The saved map in a real browser (Debian chromium + chromium-driver, headless, network off).
+
+Skipped where /usr/bin/chromium or chromedriver are missing: ``apt-get install -y chromium chromium-driver``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from vpgeo.maps import plan_map, save_map
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+if not CHROMIUM.exists() or not Path(CHROMEDRIVER).exists():
+    pytest.skip("needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)",
+                allow_module_level=True)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    selenium = pytest.importorskip("selenium")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert selenium
+    profile = tempfile.mkdtemp(prefix="vpgeo-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={profile}",
+        # Network off: every request goes to a dead proxy and no name resolves.
+        "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1200,900",
+    ):  # fmt: skip
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(60)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(drv: Any, path: Path) -> list[dict[str, Any]]:
+    """Load the file and wait until the first frames after adding the layers are drawn; return log entries."""
+    drv.get_log("browser")  # drop entries of the previous page
+    drv.get(path.as_uri())
+    drv.set_script_timeout(60)
+    drv.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "(function wait() { if (window.vpgeo && vpgeo.drawn) { done(); } else { setTimeout(wait, 20); } })();"
+    )
+    return list(drv.get_log("browser"))
+
+
+def _severe(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in log if e.get("level") == "SEVERE"]
+
+
+@pytest.fixture(scope="module")
+def full_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(7)
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": ["S1", "S2", "S3"],
+            "name": ["KCN Khai Quang", HOSTILE, "CCN Hợp Thịnh"],
+            "kind": ["KCN", "CCN", "CCN"],
+            "area_ha": [221.46, 50.0, 30.5],
+            "within_buffer": ["yes", "no", "uncertain"],
+        },
+        geometry=[Point(105.633, 21.308), Point(105.55, 21.25), Point(105.70, 21.35)],
+        crs="EPSG:4326",
+    )
+    corridors = gpd.GeoDataFrame(
+        {"name": ["CT.05", "QL2"], "kind": ["expressway", "national_road"], "status": ["built", "planned"],
+         "precision_m": [200, 1000]},
+        geometry=[LineString([(105.74, 21.25), (105.60, 21.357)]), LineString([(105.72, 21.24), (105.42, 21.3)])],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    districts = gpd.GeoDataFrame(
+        {"name": ["Vĩnh Yên", "Bình Xuyên"], "source": ["official", "approximate"], "industrial_ha": [300.0, 800.0]},
+        geometry=[box(105.55, 21.25, 105.65, 21.35), box(105.65, 21.2, 105.75, 21.35)],
+        crs="EPSG:4326",
+    )
+    n = 5000
+    candidates = gpd.GeoDataFrame(
+        {"score": rng.random(n), "rank": np.arange(1, n + 1)},
+        geometry=gpd.points_from_xy(rng.uniform(105.4, 105.8, n), rng.uniform(21.15, 21.45, n)),
+        crs="EPSG:4326",
+    )
+    m = plan_map(
+        sites=sites, corridors=corridors, districts=districts, candidates=candidates, choropleth="industrial_ha",
+        provenance={"source": HOSTILE}, title="Bản đồ thử / Test map",
+    )  # fmt: skip
+    return save_map(m, tmp_path_factory.mktemp("map") / "index.html")
+
+
+def test_map_opens_offline_with_leaflet_and_no_errors(driver: Any, full_map: Path) -> None:
+    log = _open(driver, full_map)
+    assert driver.execute_script("return typeof window.L") == "object"
+    assert driver.execute_script("return L.version") == "1.9.3"
+    assert _severe(log) == []
+    # The layer control lists every overlay, the legend and provenance panel are in the page.
+    labels = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
+        ".map(function (l) { return l.textContent.trim(); });"
+    )
+    assert len(labels) == 6  # choropleth, districts, corridors, candidates, sites, sites_verdict
+    assert any("APPROXIMATE" in lbl or "approximate" in lbl for lbl in labels)
+    assert driver.execute_script("return !!document.getElementById('vpgeo-legend')")
+
+
+def test_features_drawn(driver: Any, full_map: Path) -> None:
+    _open(driver, full_map)
+    counts = driver.execute_script(
+        "var out = {}; for (var k in vpgeo.layers) {"
+        " out[k] = [vpgeo.layers[k].getLayers().length, vpgeo.map.hasLayer(vpgeo.layers[k])]; } return out;"
+    )
+    assert counts == {
+        "choropleth": [2, True],
+        "districts": [2, True],
+        "corridors": [4, True],  # 2 lines + their 2 uncertainty bands
+        "candidates": [5000, True],
+        "sites": [3, True],
+        "sites_verdict": [3, False],  # the second site layer starts hidden
+    }
+    # The candidates are really painted: their canvas has non-transparent pixels.
+    painted = driver.execute_script(
+        "var c = vpgeo.map.getPane('vpgeo-candidates').querySelector('canvas');"
+        "var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, n = 0;"
+        "for (var i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } } return n;"
+    )
+    assert painted > 5000
+    # A click next to a candidate opens its popup with its score and rank (one handler for the whole layer).
+    popup = driver.execute_script(
+        "var ll = vpgeo.layers.candidates.getLayers()[0].getLatLng();"
+        "var p = vpgeo.map.latLngToContainerPoint(ll);"
+        "vpgeo.map.fire('click', {latlng: vpgeo.map.containerPointToLatLng([p.x + 1, p.y + 1])});"
+        "var el = document.querySelector('.leaflet-popup-content'); return el ? el.textContent : null;"
+    )
+    assert popup is not None and "Score" in popup and "Rank" in popup
+
+
+def test_hostile_name_is_text(driver: Any, full_map: Path) -> None:
+    _open(driver, full_map)
+    # Open every site's tooltip and popup: the name must appear as text, no <img> may be created.
+    texts = driver.execute_script(
+        "var out = [];"
+        "vpgeo.layers.sites.eachLayer(function (l) { l.openTooltip(); l.openPopup();"
+        " out.push(l.getPopup().getElement().textContent); out.push(l.getTooltip().getElement().textContent); });"
+        "return out;"
+    )
+    assert any(HOSTILE in t for t in texts)
+    assert driver.execute_script("return document.querySelectorAll('img').length") == 0
+    assert driver.execute_script("return document.getElementById('vpgeo-provenance').textContent").count(HOSTILE) == 1
+    assert _severe(driver.get_log("browser")) == []
