@@ -368,11 +368,12 @@ def build_report(
     files["compliance.md"] = out_dir / "compliance.md"
     files["compliance.md"].write_text(result.to_markdown(), encoding="utf-8")
 
-    stats = (
-        districts.merge(result.by_district.rename(columns={"district": "name"}), on="name", how="left")
-        if "name" in districts
-        else districts
-    )
+    stats = districts
+    if "name" in districts:
+        stats = districts.merge(result.by_district.rename(columns={"district": "name"}), on="name", how="left")
+        # a district with no known site holds 0 ha in the data, not "no data"
+        numeric = [c for c in result.by_district.columns if c != "district"]
+        stats[numeric] = stats[numeric].fillna(0)
     provenance = {
         "plan": result.data["plan"],
         "sites": result.data["sites"].get("file", ""),
