@@ -25,8 +25,11 @@ from vpgeo.datasets import load_access_points, load_corridors, load_sites
 from vpgeo.errors import CRSError, DataSourceError, GeocodeError, InputError, VpgeoError
 from vpgeo.maps import plan_map, save_map, save_png
 from vpgeo.measure import corridor_distances, corridor_rings
+from vpgeo.nearest import LineIndex
 from vpgeo.rules import PLAN, RuleResult, check_priority_rule
+from vpgeo.scoring import plot_sensitivity, score_candidates, sensitivity
 from vpgeo.sites import build_sites, prepare_sites
+from vpgeo.surface import suitability_surface
 
 __all__ = [
     "CORRIDOR_SETS",
@@ -36,6 +39,7 @@ __all__ = [
     "DataSourceError",
     "GeocodeError",
     "InputError",
+    "LineIndex",
     "RuleResult",
     "VpgeoError",
     "__version__",
@@ -51,10 +55,14 @@ __all__ = [
     "load_districts",
     "load_sites",
     "plan_map",
+    "plot_sensitivity",
     "prepare_sites",
     "read_corridor_file",
     "save_map",
     "save_png",
+    "score_candidates",
     "select_corridors",
+    "sensitivity",
+    "suitability_surface",
     "to_metric",
 ]

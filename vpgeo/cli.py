@@ -118,7 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--lon-col", help="longitude column of a CSV")
     s.add_argument("--lat-col", help="latitude column of a CSV")
     s.add_argument("--corridors", type=Path, help="your own corridor lines")
-    s.add_argument("--corridor-set", default="plan")
+    s.add_argument(
+        "--corridor-set",
+        default=None,
+        help="for the embedded corridors: plan (default), plan-provincial-rr4, expressway, all, or ids; "
+        "a --corridors file is used whole unless this is given",
+    )
+    s.add_argument("--crs", help="CRS of the input coordinates when the file does not say (e.g. EPSG:5897)")
+    s.add_argument("--rejects", type=Path, help="write rows that could not be scored here, with the reason")
+    s.add_argument("--npartitions", type=int, help="partitions for --engine dask")
     s.add_argument("--decay", choices=["linear", "exponential", "gaussian", "step"], default="linear")
     s.add_argument("--half-distance-km", type=float, default=5.0)
     s.add_argument("--max-km", type=float, default=10.0)
@@ -195,6 +203,9 @@ def _run(args: argparse.Namespace) -> int:
             args.out,
             lon_col=args.lon_col,
             lat_col=args.lat_col,
+            crs=args.crs,
+            rejects=args.rejects,
+            npartitions=args.npartitions,
             corridors=args.corridors,
             corridor_set=args.corridor_set,
             decay=args.decay,
