@@ -352,12 +352,12 @@ def build_report(
             corridor_set = list(dict.fromkeys(corr.loc[pri, "corridor_id"].astype(str)))
         else:
             corridor_set = "plan"
+    from vpgeo.corridors import select_corridors
+
+    chosen = select_corridors(corr, corridor_set)  # fail on a bad set before any slow work
     districts = _load_boundaries(boundaries)
     result = check_priority_rule(site_gdf, corr, buffer_km=buffer_km, corridor_set=corridor_set, applies_to=applies_to)
     result.data["boundaries"] = dict(districts.attrs.get("provenance", {}))
-    from vpgeo.corridors import select_corridors
-
-    chosen = select_corridors(corr, corridor_set)
     rings = corridor_rings(chosen, rings_km=rings_km, corridor_set=None, clip=districts)
     files: dict[str, Path] = {}
     table = sites_table(result)

@@ -1,0 +1,898 @@
+"""Reading and writing users' tables: CSV, XLSX, GeoJSON, GeoPackage, Shapefile and (Geo)Parquet.
+
+Every CLI verb reads its input with :func:`read_table` and writes with :func:`write_table`, so the file-level
+checks live here once. A file that cannot be used raises :class:`~vpgeo.errors.InputError` naming the file,
+the problem and the fix; row-level oddities are repaired where unambiguous and listed in
+``df.attrs["io_notes"]``.
+
+Decisions
+---------
+- **Rows**: every returned frame has an ``_row`` column, the 1-based position of the record among the
+  file's data records (the header is not counted), so callers can report rejects by input row.
+  Fully empty spreadsheet/CSV lines are not records; their number is noted in ``io_notes``.
+- **Encodings** (CSV): UTF-8 with or without BOM, UTF-16 with BOM (Excel "Unicode text"); otherwise
+  Windows-1258 (the legacy Vietnamese code page), NFC-normalised and noted. Text that decodes to something
+  that is not Vietnamese (e.g. TCVN3/VNI font encodings) raises.
+- **Delimiter** (CSV): ``;``, ``,``, tab or ``|``, sniffed from the first lines. With ``;`` or tab, numbers
+  written with the Vietnamese decimal comma (``52,6``; ``1.234,5``) are read as numbers, and noted.
+  Columns whose values keep leading zeros (codes such as ``08707``) stay text.
+- **XLSX headers**: leading title rows (a single value, often merged across the sheet) are skipped. When merged
+  cells show that the header spans several rows, the header rows are combined into one name per column
+  (``"Diện tích / Tổng"``): the last header row names the column and the merged parent above it is prefixed.
+  Both are noted.
+- **Swapped longitude/latitude** is a file-level mistake: when most valid rows have a "latitude" near 105 and
+  a "longitude" near 21, :func:`read_table` raises and says to swap the column options (or to fix the file's
+  coordinate order). It never swaps silently.
+- **Projected coordinates without a CRS** (e.g. VN-2000 metres in a GeoJSON, which by RFC 7946 is always
+  longitude/latitude) raise and suggest ``--crs EPSG:5897``. :func:`read_table` does not reproject: the frame
+  is in the file's CRS, or ``crs=`` when the file has none.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "sites.csv").write_bytes(_to_cp1258("tên;kinh độ;vĩ độ\\nKCN Bá Thiện;105,7;21,35\\n"))
+>>> df = read_table(d / "sites.csv", lon_col="kinh độ", lat_col="vĩ độ")
+>>> df["tên"][0], df.crs.to_epsg(), round(float(df.geometry.x[0]), 2)
+('KCN Bá Thiện', 4326, 105.7)
+>>> "Windows-1258" in " ".join(df.attrs["io_notes"])
+True
+>>> write_table(df, d / "out.csv").read_bytes()[:3] == b"\\xef\\xbb\\xbf"
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import json
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import Point
+
+from vpgeo.crs import WGS84, check_crs
+from vpgeo.errors import CRSError, InputError
+from vpgeo.text import fold, nfc
+
+__all__ = [
+    "CSV_EXTENSIONS",
+    "READ_EXTENSIONS",
+    "WRITE_EXTENSIONS",
+    "check_out_dir",
+    "parse_coordinate",
+    "read_table",
+    "write_rejects",
+    "write_table",
+]
+
+CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
+_XLSX = frozenset({".xlsx", ".xlsm"})
+_GEOJSON = frozenset({".geojson", ".json"})
+_OGR = frozenset({".gpkg", ".shp"})
+_PARQUET = frozenset({".parquet", ".geoparquet"})
+READ_EXTENSIONS = CSV_EXTENSIONS | _XLSX | _GEOJSON | _OGR | _PARQUET
+WRITE_EXTENSIONS = frozenset({".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".shp", ".parquet"})
+
+_ROW = "_row"
+# Any one record field longer than this is almost surely a broken file (a missing quote swallowing lines).
+_MAX_FIELD = 100_000
+# Viet Nam's extent, with a margin: longitude 102–110 E, latitude 8–24 N.
+_VN_LON = (101.0, 110.5)
+_VN_LAT = (7.5, 24.0)
+
+_VOWELS = "aăâeêioôơuưy"
+_VIET_LETTERS = frozenset(
+    unicodedata.normalize("NFC", base + tone)
+    for base in _VOWELS + _VOWELS.upper()
+    for tone in ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+) | frozenset("đĐ")
+
+
+def _fail(path: Path | str, problem: str, fix: str) -> InputError:
+    return InputError(f"{problem}; {fix}", path=str(path))
+
+
+# --------------------------------------------------------------------------------------------- numbers
+
+
+_NUM_DOT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_NUM_COMMA = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+_DMS = re.compile(
+    r"^\s*(?P<d>\d+(?:[.,]\d+)?)\s*[°º:\s]\s*(?:(?P<m>\d+(?:[.,]\d+)?)\s*['′’:\s]?\s*)?"
+    r"(?:(?P<s>\d+(?:[.,]\d+)?)\s*(?:\"|″|”|''|’’)?\s*)?(?P<h>[NSEWnsew])?\s*$"
+)
+
+
+def parse_coordinate(value: object) -> float | None:
+    """Read one longitude or latitude as written by people: ``105.6``, ``105,6``, ``21°21'26"N``.
+
+    Returns ``None`` for empty or unreadable values (the caller flags the row).
+
+    Examples
+    --------
+    >>> parse_coordinate("105,6061"), parse_coordinate(" 21.3573 "), parse_coordinate(105)
+    (105.6061, 21.3573, 105.0)
+    >>> round(parse_coordinate("21°21'26.3\\"N"), 5), parse_coordinate("abc"), parse_coordinate(None)
+    (21.35731, None, None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    text = nfc(value)
+    if not text:
+        return None
+    if _NUM_DOT.match(text):
+        f = float(text)
+        return f if math.isfinite(f) else None
+    if re.fullmatch(r"[+-]?\d+,\d+", text):
+        return float(text.replace(",", "."))
+    m = _DMS.match(text)
+    if m and (m["m"] or m["h"] or "°" in text):
+        deg = float(m["d"].replace(",", "."))
+        minutes = float(m["m"].replace(",", ".")) if m["m"] else 0.0
+        seconds = float(m["s"].replace(",", ".")) if m["s"] else 0.0
+        if minutes >= 60 or seconds >= 60:
+            return None
+        out = deg + minutes / 60 + seconds / 3600
+        return -out if (m["h"] or "").upper() in {"S", "W"} else out
+    return None
+
+
+def _numeric_column(values: pd.Series, *, decimal_comma: bool) -> tuple[pd.Series, bool] | None:
+    """The column as floats/ints when every non-empty value is a number, else None; flag = comma used."""
+    texts = values.dropna().astype(str).str.strip()
+    texts = texts[texts != ""]
+    if texts.empty:
+        return None
+    # Codes such as 08707 or phone numbers keep their leading zeros: stay text.
+    if texts.str.match(r"^[+-]?0\d").any():
+        return None
+    if texts.map(lambda t: bool(_NUM_DOT.match(t))).all():
+        out = pd.to_numeric(values.where(values.astype(str).str.strip() != ""), errors="coerce")
+        return out, False
+    if decimal_comma and texts.map(lambda t: bool(_NUM_DOT.match(t) or _NUM_COMMA.match(t))).all():
+
+        def conv(v: object) -> float:
+            t = str(v).strip() if v is not None and v == v else ""
+            if not t:
+                return math.nan
+            if _NUM_COMMA.match(t):
+                t = t.replace(".", "").replace(",", ".")
+            return float(t)
+
+        return values.map(conv).astype(float), True
+    return None
+
+
+# ------------------------------------------------------------------------------------------------- CSV
+
+
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _to_cp1258(text: str) -> bytes:
+    """Encode Vietnamese text in Windows-1258 (base letters precomposed, tone marks combining).
+
+    The way legacy Vietnamese Windows software writes it; used to test the decoder.
+
+    >>> raw = _to_cp1258("Lỗ")
+    >>> len(raw), unicodedata.normalize("NFC", raw.decode("cp1258")) == "Lỗ"
+    (3, True)
+    """
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out.append(ch.encode("cp1258"))
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in parts if c in _TONES)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+            out.append((base + tones).encode("cp1258"))
+    return b"".join(out)
+
+
+def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _fail(
+                path,
+                "text starts with a UTF-16 mark but does not decode as UTF-16",
+                "re-save it as UTF-8 (Excel: Save As → CSV UTF-8)",
+            ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = unicodedata.normalize("NFC", raw.decode("cp1258"))
+    except UnicodeDecodeError:
+        raise _fail(
+            path, "text is neither UTF-8 nor Windows-1258", "re-save it as UTF-8 (Excel: Save As → CSV UTF-8)"
+        ) from None
+    letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
+    if letters and sum(ch in _VIET_LETTERS for ch in letters) / len(letters) < 0.9:
+        raise _fail(
+            path,
+            "text is not UTF-8 and does not read as Vietnamese in Windows-1258 (a TCVN3/VNI font encoding?)",
+            "convert it to Unicode (e.g. Unikey's converter) and save as CSV UTF-8",
+        )
+    notes.append("decoded as Windows-1258 (legacy Vietnamese code page), not UTF-8; normalised to NFC")
+    return text
+
+
+def _sniff_delimiter(text: str) -> str:
+    head = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: head.count(d) for d in (";", ",", "\t", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
+    raw = path.read_bytes()
+    text = _decode(raw, path, notes)
+    if not text.strip("\ufeff \t\r\n"):
+        raise _fail(path, "the file is empty", "give a file with a header row and data rows")
+    if "\x00" in text:
+        raise _fail(path, "the file contains NUL bytes (binary, not text)", "give a CSV text file")
+    sep = _sniff_delimiter(text)
+    try:
+        df = pd.read_csv(
+            _stdio.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _fail(
+            path,
+            f"broken CSV ({first})",
+            f"check quotes and that every line has the header's number of '{sep}'-separated fields",
+        ) from None
+    try:
+        header = next(csv.reader(_stdio.StringIO(text.lstrip("\ufeff")), delimiter=sep), [])
+    except csv.Error:
+        header = []  # pandas read it; nothing more to check here
+    names = [nfc(c) for c in header]
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:  # pandas would silently rename the second one "name.1"
+        raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
+    df.columns = [nfc(c) for c in df.columns]
+    df = _drop_blank(df, notes)
+    too_long = df.apply(lambda s: s.dropna().astype(str).str.len().max() if s.notna().any() else 0)
+    if len(df) and (too_long > _MAX_FIELD).any():
+        col = too_long.idxmax()
+        raise _fail(
+            path,
+            f"a value of column {col!r} is {int(too_long[col])} characters long (a missing quote?)",
+            "close the quote or remove the stray quote character",
+        )
+    decimal_comma = sep != ","
+    used_comma = []
+    for col in df.columns:
+        if col == _ROW:
+            continue
+        conv = _numeric_column(df[col], decimal_comma=decimal_comma)
+        if conv is not None:
+            df[col] = conv[0]
+            if conv[1]:
+                used_comma.append(col)
+    if used_comma:
+        notes.append(f"decimal comma read as decimal point in column(s) {used_comma}")
+    return df
+
+
+def _drop_blank(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    df.insert(0, _ROW, np.arange(1, len(df) + 1))
+    data = df.drop(columns=[_ROW])
+    blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=df.index)
+    if blank.any():
+        notes.append(f"{int(blank.sum())} empty line(s) skipped")
+        df = df[~blank].copy()
+        df[_ROW] = np.arange(1, len(df) + 1)
+    return df.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------ XLSX
+
+
+def _read_xlsx(path: Path, notes: list[str]) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles/data validation it ignores
+            wb = openpyxl.load_workbook(path, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise _fail(
+            path,
+            f"not a readable XLSX workbook ({type(exc).__name__}: {str(exc)[:120]})",
+            "open it in Excel or LibreOffice and save it again as .xlsx",
+        ) from None
+    sheets = [
+        ws
+        for ws in wb.worksheets
+        if ws.max_row
+        and any(c is not None for row in ws.iter_rows(max_row=min(ws.max_row, 30), values_only=True) for c in row)
+    ]
+    if not sheets:
+        raise _fail(path, "the workbook has no data", "put a header row and data rows on the first sheet")
+    ws = sheets[0]
+    if len(wb.worksheets) > 1:
+        notes.append(f"read sheet {ws.title!r} (the first with data of {len(wb.worksheets)})")
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    width = max(len(r) for r in rows)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    merged = list(ws.merged_cells.ranges)
+    # Fill merged header cells so every column under a merged parent sees its name.
+    parent_of: dict[tuple[int, int], Any] = {}
+    for rng in merged:
+        value = rows[rng.min_row - 1][rng.min_col - 1]
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                parent_of[(r, c)] = value
+
+    def filled(r: int) -> int:
+        return sum(v is not None and str(v).strip() != "" for v in rows[r - 1])
+
+    header_at = [r for r in range(1, len(rows) + 1) if filled(r) >= 2]
+    if not header_at:
+        raise _fail(
+            path,
+            "no header row found (no row with two or more values)",
+            "put one header row with a name per column above the data",
+        )
+    start = header_at[0]
+    if start > 1:
+        notes.append(f"skipped {start - 1} title/blank row(s) above the header (sheet row {start} is the header)")
+    end = start
+    for rng in merged:
+        if rng.min_row <= start <= rng.max_row:
+            end = max(end, rng.max_row)
+    header_rows = list(range(start, end + 1))
+    names: list[str] = []
+    for c in range(1, width + 1):
+        parts: list[str] = []
+        for r in header_rows:
+            v = parent_of.get((r, c), rows[r - 1][c - 1])
+            t = nfc(v)
+            if t and t not in parts:
+                parts.append(t)
+        names.append(" / ".join(parts) if parts else f"column_{c}")
+    if len(header_rows) > 1:
+        notes.append(
+            f"merged header over sheet rows {start}–{end} combined into one name per column (e.g. {names[-1]!r})"
+        )
+    body = rows[end:]
+    keep = [i for i, n in enumerate(names) if not (n.startswith("column_") and all(r[i] is None for r in body))]
+    names = [names[i] for i in keep]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
+    df = pd.DataFrame([[r[i] for i in keep] for r in body], columns=names)
+    df = df.replace({"": None}).infer_objects()
+    df = _drop_blank(df, notes)
+    for col in df.columns:
+        if df[col].dtype == object:
+            vals = df[col].dropna()
+            if len(vals) and vals.map(lambda v: isinstance(v, str)).all():
+                conv = _numeric_column(df[col], decimal_comma=True)
+                if conv is not None and conv[1]:
+                    df[col] = conv[0]
+                    notes.append(f"decimal comma read as decimal point in column {col!r}")
+    return df
+
+
+# --------------------------------------------------------------------------------------------- spatial
+
+
+def _looks_projected(gdf: gpd.GeoDataFrame) -> bool:
+    b = gdf.total_bounds
+    return bool(np.isfinite(b).all() and (abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90))
+
+
+def _looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
+    """Most valid pairs read as (lat, lon) of Viet Nam rather than (lon, lat)."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return False
+    x, y = x[ok], y[ok]
+    swapped = (x >= _VN_LAT[0]) & (x <= _VN_LAT[1]) & (y >= _VN_LON[0]) & (y <= _VN_LON[1])
+    return bool(swapped.mean() > 0.5)
+
+
+_VN2000_FIX = "give --crs EPSG:5897 (VN-2000 / TM-3 105°00′, the province's grid) or the CRS they are in"
+
+
+def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) -> pd.DataFrame:
+    import pyogrio
+
+    if suffix in _GEOJSON:
+        try:
+            raw = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise _fail(path, "GeoJSON is not UTF-8 text", "save it as UTF-8 (RFC 7946 requires it)") from None
+        except json.JSONDecodeError as exc:
+            raise _fail(
+                path,
+                f"broken JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                "fix the JSON syntax (a validator such as geojsonlint.com shows where)",
+            ) from None
+        if not isinstance(raw, dict) or raw.get("type") not in {
+            "FeatureCollection",
+            "Feature",
+            "Point",
+            "MultiPoint",
+            "LineString",
+            "MultiLineString",
+            "Polygon",
+            "MultiPolygon",
+            "GeometryCollection",
+        }:
+            raise _fail(
+                path,
+                "JSON but not GeoJSON (no FeatureCollection/Feature 'type')",
+                "give a GeoJSON FeatureCollection, or a CSV/XLSX table",
+            )
+        if raw.get("type") == "FeatureCollection" and not raw.get("features"):
+            return gpd.GeoDataFrame({_ROW: pd.Series([], dtype=int)}, geometry=[], crs=crs or WGS84)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if suffix in _PARQUET:
+                try:
+                    gdf: pd.DataFrame = gpd.read_parquet(path)
+                except ValueError as exc:
+                    if "geo" not in str(exc).lower():
+                        raise
+                    gdf = pd.read_parquet(path)  # a plain table
+            else:
+                gdf = gpd.read_file(path, engine="pyogrio")
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
+        pyogrio.errors.CRSError,
+        OSError,
+        ValueError,
+        TypeError,
+        RuntimeError,
+    ) as exc:
+        msg = str(exc).replace(str(path), "").strip(" :")[:200]
+        fix = (
+            "keep the .shp with its .shx, .dbf and .prj side files"
+            if suffix == ".shp"
+            else "open it in QGIS to check it, and save it again"
+        )
+        raise _fail(path, f"cannot read {suffix} file ({msg})", fix) from None
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        df = gdf.reset_index(drop=True)
+        df.insert(0, _ROW, np.arange(1, len(df) + 1))
+        return df
+    gdf = gdf.reset_index(drop=True)
+    gdf.insert(0, _ROW, np.arange(1, len(gdf) + 1))
+    file_crs = gdf.crs
+    if crs is not None:
+        target = _checked_crs(crs, path)
+        if file_crs is None or suffix in _GEOJSON:
+            gdf = gdf.set_crs(target, allow_override=True)
+        elif not file_crs.equals(target):
+            raise _fail(
+                path,
+                f"the file declares CRS {file_crs.to_string()} but --crs says {crs}",
+                "drop --crs (the file's own CRS is used) or fix the file's CRS",
+            )
+    elif len(gdf) and gdf.geometry.notna().any():
+        geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+        if len(geoms):
+            reps = geoms.representative_point() if not (geoms.geom_type == "Point").all() else geoms
+            xs, ys = reps.x.to_numpy(), reps.y.to_numpy()
+            geographic = file_crs is None or file_crs.is_geographic
+            if geographic and _looks_swapped(xs, ys):
+                raise _fail(
+                    path,
+                    f"longitude and latitude are swapped (x≈{np.nanmedian(xs):.2f}, y≈{np.nanmedian(ys):.2f})",
+                    "write coordinates as [longitude, latitude]",
+                )
+            if geographic and _looks_projected(gpd.GeoDataFrame(geometry=geoms)):
+                raise _fail(
+                    path,
+                    f"coordinates look projected (x≈{np.nanmedian(xs):.0f}, "
+                    f"y≈{np.nanmedian(ys):.0f} metres) but no CRS says so",
+                    _VN2000_FIX,
+                )
+        if file_crs is None:
+            gdf = gdf.set_crs(WGS84)
+            notes.append("no CRS in the file; longitude/latitude (EPSG:4326) assumed")
+    if gdf.crs is not None:
+        try:
+            check_crs(gdf.crs, operation="reading", argument="file CRS")
+        except CRSError as exc:
+            raise InputError(str(exc), path=str(path)) from None
+    return gdf
+
+
+def _checked_crs(crs: str, path: Path) -> Any:
+    try:
+        return check_crs(crs, operation="reading coordinates", argument="--crs")
+    except CRSError as exc:
+        raise InputError(str(exc), path=str(path)) from None
+
+
+def _find_column(df: pd.DataFrame, name: str, path: Path, option: str, notes: list[str]) -> str:
+    if name in df.columns:
+        return name
+    wanted = fold(name)
+    hits = [c for c in df.columns if isinstance(c, str) and fold(c) == wanted]
+    if len(hits) == 1:
+        notes.append(f"column {name!r} read as {hits[0]!r}")
+        return hits[0]
+    cols = [c for c in df.columns if c != _ROW and c != "geometry"]
+    raise InputError(f"no column {name!r} (given by {option}); columns are {cols}", path=str(path), field=name)
+
+
+def _points(
+    df: pd.DataFrame, lon_col: str, lat_col: str, crs: str | None, path: Path, notes: list[str]
+) -> gpd.GeoDataFrame:
+    lon = df[lon_col].map(parse_coordinate)
+    lat = df[lat_col].map(parse_coordinate)
+    x = lon.astype(float).to_numpy()
+    y = lat.astype(float).to_numpy()
+    target = _checked_crs(crs, path) if crs is not None else None
+    ok = np.isfinite(x) & np.isfinite(y)
+    if target is None or target.is_geographic:
+        if _looks_swapped(x, y):
+            raise _fail(
+                path,
+                f"columns {lon_col!r} (≈{np.nanmedian(x):.2f}) and {lat_col!r} "
+                f"(≈{np.nanmedian(y):.2f}) look swapped: latitude in Viet Nam is 8–24, longitude 102–110",
+                f"swap them: --lon-col {lat_col!r} --lat-col {lon_col!r}",
+            )
+        big = ok & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        if ok.any() and big.sum() > 0.5 * ok.sum():
+            hint = ""
+            if np.nanmedian(x[big]) > 1e6 > np.nanmedian(y[big]):
+                hint = f" (and VN-2000 X is northing: swap them, --lon-col {lat_col!r} --lat-col {lon_col!r})"
+            raise _fail(
+                path,
+                f"{lon_col!r}/{lat_col!r} look like projected metres "
+                f"(≈{np.nanmedian(x):.0f}, {np.nanmedian(y):.0f}), not degrees",
+                _VN2000_FIX + hint,
+            )
+        ok &= (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    bad = int((~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy()).sum())
+    if bad:
+        rows = df.loc[~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy(), _ROW].tolist()[:10]
+        notes.append(f"{bad} row(s) with unreadable or impossible coordinates have no geometry (rows {rows})")
+    if (
+        lon.map(lambda v: v is not None).any()
+        and df[lon_col].map(lambda v: isinstance(v, str) and "," in v and "." not in v).any()
+    ):
+        notes.append(f"decimal comma read in {lon_col!r}/{lat_col!r}")
+    geom = [Point(a, b) if good else None for a, b, good in zip(x, y, ok, strict=True)]
+    return gpd.GeoDataFrame(df, geometry=geom, crs=target if target is not None else WGS84)
+
+
+def _nfc_frame(df: pd.DataFrame) -> pd.DataFrame:
+    for col in df.columns:
+        if col == "geometry" or str(df[col].dtype) not in {"object", "string", "str"}:
+            continue
+        df[col] = df[col].map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
+    df.columns = [unicodedata.normalize("NFC", c).strip() if isinstance(c, str) else c for c in df.columns]
+    return df
+
+
+# -------------------------------------------------------------------------------------------- public
+
+
+def read_table(
+    path: str | Path,
+    *,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    crs: str | None = None,
+) -> pd.DataFrame:
+    """Read a user's table: CSV, XLSX, GeoJSON, GeoPackage, Shapefile or (Geo)Parquet.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file. Its extension chooses the reader.
+    lon_col, lat_col : str, optional
+        Columns holding longitude and latitude (or x/y when ``crs`` is projected). When both are given,
+        point geometry is built from them (rows whose values cannot be read get no geometry and are listed
+        in ``attrs["io_notes"]``). Decimal commas and degrees-minutes-seconds are read.
+    crs : str, optional
+        CRS of ``lon_col``/``lat_col`` (EPSG:4326 by default), or of a spatial file that has none (a
+        GeoJSON in VN-2000 metres: ``"EPSG:5897"``).
+
+    Returns
+    -------
+    DataFrame or GeoDataFrame
+        A GeoDataFrame when the file has geometry or ``lon_col``/``lat_col`` are given, else a DataFrame;
+        text NFC-normalised; an ``_row`` column (1-based input record); ``attrs["io_notes"]`` lists what
+        was repaired or assumed, ``attrs["source_path"]`` the file.
+
+    Raises
+    ------
+    InputError
+        Missing file, a folder, an empty file, broken CSV/JSON/XLSX, unknown extension, undecodable text,
+        projected coordinates without a CRS, swapped longitude/latitude, a missing named column. The message
+        names the file, the problem and the fix.
+
+    Examples
+    --------
+    >>> read_table("no/such/file.csv")
+    Traceback (most recent call last):
+    ...
+    vpgeo.errors.InputError: no/such/file.csv: file not found; check the path (relative paths start ...
+    """
+    p = Path(path)
+    if not p.exists():
+        raise _fail(p, "file not found", f"check the path (relative paths start from {Path.cwd()})")
+    if p.is_dir():
+        inside = sorted(f.name for f in p.iterdir() if f.suffix.lower() in READ_EXTENSIONS)[:3]
+        hint = f" (e.g. {p / inside[0]})" if inside else ""
+        raise _fail(p, "is a folder, not a file", f"give the file itself{hint}")
+    suffix = p.suffix.lower()
+    if suffix not in READ_EXTENSIONS:
+        if suffix == ".xls":
+            raise _fail(p, "old Excel .xls format is not read", "save it as .xlsx (Excel: Save As → Excel Workbook)")
+        raise _fail(
+            p,
+            f"unknown file type {suffix or '(no extension)'!r}",
+            "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
+        )
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise _fail(p, f"cannot be read ({exc.strerror})", "check its permissions") from None
+    if size == 0:
+        raise _fail(p, "the file is empty (0 bytes)", "give a file with data (was the export interrupted?)")
+    if (lon_col is None) != (lat_col is None):
+        raise InputError(
+            "give both a longitude and a latitude column, or neither", path=str(p), field=lon_col or lat_col
+        )
+    notes: list[str] = []
+    try:
+        if suffix in CSV_EXTENSIONS:
+            df = _read_csv(p, notes)
+        elif suffix in _XLSX:
+            df = _read_xlsx(p, notes)
+        else:
+            df = _read_spatial(p, suffix, notes, crs if lon_col is None else None)
+    except PermissionError:
+        raise _fail(p, "cannot be read (permission denied)", "check its permissions") from None
+    df = _nfc_frame(df)
+    if lon_col is not None and lat_col is not None:
+        lon_col = _find_column(df, lon_col, p, "--lon-col", notes)
+        lat_col = _find_column(df, lat_col, p, "--lat-col", notes)
+        if isinstance(df, gpd.GeoDataFrame):
+            notes.append(f"the file's own geometry replaced by points from {lon_col!r}/{lat_col!r}")
+            df = pd.DataFrame(df.drop(columns=df.geometry.name))
+        df = _points(df, lon_col, lat_col, crs, p, notes)
+    df.attrs["io_notes"] = notes
+    df.attrs["source_path"] = str(p)
+    return df
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """Lists/dicts/objects as text, so every format can hold them."""
+    out = df.copy()
+    for col in out.columns:
+        if col == getattr(out, "_geometry_column_name", None):
+            continue
+        s = out[col]
+        if s.dtype == object:
+            out[col] = s.map(
+                lambda v: (
+                    v
+                    if v is None or isinstance(v, str | int | float | bool) or (isinstance(v, float) and math.isnan(v))
+                    else ("; ".join(map(str, v)) if isinstance(v, list | tuple) else str(v))
+                )
+            )
+        elif isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_localize(None)
+    return out
+
+
+def _geometry_as_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    geom = gdf.geometry
+    df = pd.DataFrame(gdf.drop(columns=geom.name))
+    if geom.crs is not None and not geom.crs.equals(WGS84) and not geom.crs.is_geographic:
+        geom = geom.to_crs(WGS84)
+    valid = geom.notna() & ~geom.is_empty
+    if not valid.any():
+        return df
+    if (geom[valid].geom_type == "Point").all():
+        names = ("lon", "lat") if "lon" not in df and "lat" not in df else ("geometry_lon", "geometry_lat")
+        if names == ("geometry_lon", "geometry_lat"):
+            same = (
+                np.allclose(pd.to_numeric(df["lon"], errors="coerce")[valid], geom[valid].x, equal_nan=True)
+                if "lon" in df
+                else False
+            )
+            if same:
+                return df
+        df[names[0]] = np.where(valid, geom.x.where(valid), np.nan)
+        df[names[1]] = np.where(valid, geom.y.where(valid), np.nan)
+    else:
+        df["geometry_wkt"] = geom.to_wkt()
+    return df
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, keep_row: bool = False) -> Path:
+    """Write ``df`` in the format its extension names; return the path written.
+
+    CSV is UTF-8 with a BOM (Excel then shows diacritics); CSV and XLSX carry point geometry as ``lon``/``lat``
+    columns (other geometry as WKT); GeoJSON is written in EPSG:4326 (RFC 7946). A plain DataFrame written
+    to a spatial format needs ``lon``/``lat`` columns. The ``_row`` provenance column is dropped unless
+    ``keep_row``.
+
+    Raises
+    ------
+    InputError
+        Unknown extension, or no geometry for a spatial format.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_table(pd.DataFrame({"xã": ["Hội Thịnh"], "lon": [105.6], "lat": [21.3]}),
+    ...                 pathlib.Path(tempfile.mkdtemp()) / "a.geojson")
+    >>> float(read_table(p).geometry.x[0])
+    105.6
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in WRITE_EXTENSIONS:
+        raise _fail(
+            p,
+            f"cannot write {suffix or '(no extension)'!r} files",
+            "name the output .csv, .xlsx, .geojson, .gpkg, .shp or .parquet",
+        )
+    if p.is_dir():
+        raise _fail(p, "is a folder", "give an output file name inside it")
+    if not keep_row and _ROW in df.columns:
+        df = df.drop(columns=[_ROW])
+    p.parent.mkdir(parents=True, exist_ok=True)
+    spatial = suffix in {".geojson", ".json", ".gpkg", ".shp"}
+    try:
+        if suffix in {".csv", ".xlsx"}:
+            flat = _geometry_as_columns(df) if isinstance(df, gpd.GeoDataFrame) else pd.DataFrame(df)
+            flat = _flat(flat)
+            if suffix == ".csv":
+                flat.to_csv(p, index=False, encoding="utf-8-sig")
+            else:
+                flat.to_excel(p, index=False, engine="openpyxl")
+            return p
+        if spatial or (suffix == ".parquet" and isinstance(df, gpd.GeoDataFrame)):
+            gdf = _as_geo(df, p) if spatial else df
+            assert isinstance(gdf, gpd.GeoDataFrame)
+            gdf = _flat(gdf)
+            if suffix in {".geojson", ".json"} and gdf.crs is not None and not gdf.crs.equals(WGS84):
+                gdf = gdf.to_crs(WGS84)
+            if suffix == ".parquet":
+                gdf.to_parquet(p)
+            else:
+                driver = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile"}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # shapefile truncates long column names; documented
+                    gdf.to_file(
+                        p,
+                        driver=driver[suffix],
+                        engine="pyogrio",
+                        **({"encoding": "UTF-8"} if suffix == ".shp" else {}),
+                    )
+            return p
+        _flat(pd.DataFrame(df)).to_parquet(p, index=False)
+    except PermissionError:
+        raise _fail(
+            p,
+            "cannot be written (permission denied or open in another program)",
+            "close it in Excel or choose another --out",
+        ) from None
+    return p
+
+
+def _as_geo(df: pd.DataFrame, p: Path) -> gpd.GeoDataFrame:
+    if isinstance(df, gpd.GeoDataFrame):
+        return df
+    if "lon" in df.columns and "lat" in df.columns:
+        lon = pd.to_numeric(df["lon"], errors="coerce")
+        lat = pd.to_numeric(df["lat"], errors="coerce")
+        geom = [
+            Point(a, b) if math.isfinite(a) and math.isfinite(b) else None
+            for a, b in zip(lon.astype(float), lat.astype(float), strict=True)
+        ]
+        return gpd.GeoDataFrame(df, geometry=geom, crs=WGS84)
+    raise _fail(
+        p,
+        "the table has no geometry and no lon/lat columns to write as a spatial file",
+        "write it as .csv or .xlsx instead",
+    )
+
+
+def write_rejects(rejects: pd.DataFrame, path: str | Path) -> Path | None:
+    """Write rejected rows (columns ``row``, ``reason``, then the original fields); nothing when empty.
+
+    ``rejects`` needs a ``reason`` column and an input row number in ``row`` or ``_row``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_rejects(pd.DataFrame(columns=["_row", "reason"]), d / "rejects.csv") is None
+    True
+    >>> p = write_rejects(pd.DataFrame({"_row": [3], "reason": ["area not a number: 'abc'"], "ten": ["X"]}),
+    ...                   d / "rejects.csv")
+    >>> p.read_text(encoding="utf-8-sig").splitlines()[0]
+    'row,reason,ten'
+    """
+    if rejects is None or len(rejects) == 0:
+        return None
+    df = (
+        pd.DataFrame(rejects.drop(columns=rejects.geometry.name))
+        if isinstance(rejects, gpd.GeoDataFrame)
+        else rejects.copy()
+    )
+    if "row" not in df.columns:
+        if _ROW not in df.columns:
+            raise ValueError("write_rejects: rejects need a 'row' or '_row' column")  # a programming error
+        df = df.rename(columns={_ROW: "row"})
+    elif _ROW in df.columns:
+        df = df.drop(columns=[_ROW])
+    if "reason" not in df.columns:
+        raise ValueError("write_rejects: rejects need a 'reason' column")
+    rest = [c for c in df.columns if c not in {"row", "reason"}]
+    return write_table(df[["row", "reason", *rest]], path)
+
+
+def check_out_dir(out: str | Path, *, force: bool) -> Path:
+    """Create the output folder; refuse a non-empty one unless ``force``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = check_out_dir(pathlib.Path(tempfile.mkdtemp()) / "out", force=False)
+    >>> _ = (d / "a.csv").write_text("x")
+    >>> check_out_dir(d, force=False)
+    Traceback (most recent call last):
+    ...
+    vpgeo.errors.InputError: ...: output folder is not empty (1 file(s), e.g. a.csv); ... --force ...
+    """
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise _fail(p, "is a file, not a folder", "give --out a folder name (it is created if missing)")
+    if p.is_dir():
+        content = sorted(x.name for x in p.iterdir())
+        if content and not force:
+            raise _fail(
+                p,
+                f"output folder is not empty ({len(content)} file(s), e.g. {content[0]})",
+                "choose another --out, empty it, or add --force to overwrite files in it",
+            )
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(p, f"cannot create the output folder ({exc.strerror})", "choose another --out") from None
+    return p
