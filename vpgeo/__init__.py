@@ -23,6 +23,8 @@ from vpgeo.corridors import CORRIDOR_SETS, read_corridor_file, select_corridors
 from vpgeo.crs import CRSWarning, check_crs, to_metric
 from vpgeo.datasets import load_access_points, load_corridors, load_sites
 from vpgeo.errors import CRSError, DataSourceError, GeocodeError, InputError, VpgeoError
+from vpgeo.geocode import geocode
+from vpgeo.io import read_table, write_table
 from vpgeo.maps import plan_map, save_map, save_png
 from vpgeo.measure import corridor_distances, corridor_rings
 from vpgeo.nearest import LineIndex
@@ -49,6 +51,7 @@ __all__ = [
     "corridor_distances",
     "corridor_rings",
     "crosswalk",
+    "geocode",
     "load_access_points",
     "load_communes",
     "load_corridors",
@@ -58,6 +61,7 @@ __all__ = [
     "plot_sensitivity",
     "prepare_sites",
     "read_corridor_file",
+    "read_table",
     "save_map",
     "save_png",
     "score_candidates",
@@ -65,4 +69,5 @@ __all__ = [
     "sensitivity",
     "suitability_surface",
     "to_metric",
+    "write_table",
 ]

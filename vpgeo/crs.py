@@ -27,13 +27,13 @@ from pyproj import CRS
 from vpgeo.errors import CRSError
 
 __all__ = [
-    "CRSWarning",
     "METRIC",
     "METRIC_CRSES",
     "UTM48N",
     "VN2000",
     "VN2000_TM3",
     "WGS84",
+    "CRSWarning",
     "check_crs",
     "to_metric",
     "to_wgs84",

@@ -137,8 +137,8 @@ def communes_2025() -> pd.DataFrame:
     Examples
     --------
     >>> c = communes_2025()
-    >>> round(c["area_km2"].sum())
-    1234
+    >>> round(c["area_km2"].sum())  # the province's official 1,236 km²
+    1236
     """
     return _communes_2025().copy()
 

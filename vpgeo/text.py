@@ -22,29 +22,18 @@ import unicodedata
 
 __all__ = ["fold", "key", "nfc", "strip_prefix"]
 
-_PREFIXES = (
-    "thanh pho",
-    "thi tran",
-    "thi xa",
-    "huyen",
-    "phuong",
-    "tinh",
-    "xa",
-    "quan",
-    "tp",
-    "tx",
-    "tt",
-    "h",
-    "p",
-    "x",
-    "q",
+# Prefixes are recognised with their diacritics when the text has any ("Phường Khai Quang" is a ward,
+# "Phương Khoan" a name); text typed without diacritics loses one leading prefix at most.
+_PREFIXES_VI = ("thành phố", "thị trấn", "thị xã", "huyện", "phường", "tỉnh", "xã", "quận")
+_PREFIXES_ASCII = ("thanh pho", "thi tran", "thi xa", "huyen", "phuong", "tinh", "xa", "quan")
+_ABBREVIATIONS = ("tp", "tx", "tt", "h", "p", "x", "q")
+_PREFIX_VI_RE = re.compile(
+    r"^(?:(?:" + "|".join(_PREFIXES_VI + _ABBREVIATIONS) + r")(?![\w])[.\s]*)+", re.UNICODE
 )
-_PREFIX_RE = re.compile(r"^(?:(?:" + "|".join(_PREFIXES) + r")\b[.\s]*)+")
+_PREFIX_ASCII_RE = re.compile(r"^(?:" + "|".join(_PREFIXES_ASCII + _ABBREVIATIONS) + r")\b[.\s]*")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # "Vỹnh"/"Vĩnh", "Mỹ"/"Mĩ": a y standing for i right after the initial consonant(s) of a syllable.
 _Y_AS_I = re.compile(r"^((?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|[bcdghklmnprstvx]))y(nh|ch|n|t|m|p|c)?$")
-
-
 def nfc(text: object) -> str:
     """Return ``text`` as an NFC string with collapsed white space ('' for None/NaN)."""
     if text is None or (isinstance(text, float) and text != text):
@@ -58,15 +47,22 @@ def _ascii(text: str) -> str:
 
 
 def strip_prefix(folded: str) -> str:
-    """Drop leading administrative prefixes (``xa``, ``tt``, ``thanh pho`` …) from a folded name."""
-    out = _PREFIX_RE.sub("", folded).strip()
+    """Drop one leading administrative prefix (``xa``, ``tt``, ``thanh pho`` …) from a folded name."""
+    out = _PREFIX_ASCII_RE.sub("", folded).strip()
     return out or folded
 
 
 def fold(text: object) -> str:
-    """Fold a place name for matching: no diacritics, lower case, no prefix, single spaces."""
-    plain = _NON_WORD.sub(" ", _ascii(nfc(text))).strip()
-    return strip_prefix(plain)
+    """Fold a place name for matching: no diacritics, lower case, no prefix, single spaces.
+
+    >>> fold("Xã Phương Khoan"), fold("Phường Khai Quang"), fold("phuong khai quang")
+    ('phuong khoan', 'khai quang', 'khai quang')
+    """
+    lowered = nfc(text).lower()
+    if _ascii(lowered) != lowered:  # has diacritics: prefixes are unambiguous
+        stripped = _PREFIX_VI_RE.sub("", lowered).strip()
+        return _NON_WORD.sub(" ", _ascii(stripped or lowered)).strip()
+    return strip_prefix(_NON_WORD.sub(" ", lowered).strip())
 
 
 def key(text: object) -> str:
