@@ -278,11 +278,34 @@ def _load_inputs(
     return site_gdf, corr, rejects, user_corridors
 
 
+def _fill_units(sites: gpd.GeoDataFrame, boundaries: str) -> gpd.GeoDataFrame:
+    """Give user sites their legacy district, commune and 2025 commune from their position."""
+    from vpgeo.geocode import geocode
+
+    geom = sites.geometry
+    has = ~(geom.isna() | geom.is_empty)
+    if not has.any():
+        return sites
+    placed = geocode(gpd.GeoDataFrame(geometry=geom[has], crs=sites.crs), boundaries=boundaries)
+    out = sites.copy()
+    for col in ("district", "commune", "commune_2025"):
+        if col not in out.columns:
+            out[col] = None
+        known = out[col].astype(object).where(out[col].notna() & (out[col].astype(str) != ""), None)
+        # the position decides; the user's own text fills rows the position cannot place
+        out.loc[has, col] = placed[col].where(placed[col].notna(), known[has]).to_numpy()
+    outside = placed["match_status"].eq("outside").reindex(out.index, fill_value=False)
+    if outside.any():
+        flags = out["flags"].fillna("") if "flags" in out else pd.Series("", index=out.index)
+        out["flags"] = flags.where(~outside, (flags + ";outside_province").str.lstrip(";"))
+    return out
+
+
 def _load_boundaries(boundaries: str | Path) -> gpd.GeoDataFrame:
     from vpgeo.boundaries import load_districts
 
-    if str(boundaries) in {"auto", "official", "approx"}:
-        return load_districts(source=str(boundaries))
+    if boundaries in ("auto", "official", "approx"):
+        return load_districts(source=boundaries)  # type: ignore[arg-type]
     from vpgeo.io import read_table
 
     gdf = read_table(Path(boundaries))
@@ -356,6 +379,9 @@ def build_report(
 
     chosen = select_corridors(corr, corridor_set)  # fail on a bad set before any slow work
     districts = _load_boundaries(boundaries)
+    if sites is not None and not isinstance(sites, gpd.GeoDataFrame):
+        mode = str(boundaries) if str(boundaries) in {"official", "approx"} else "auto"
+        site_gdf = _fill_units(site_gdf, mode)
     result = check_priority_rule(site_gdf, corr, buffer_km=buffer_km, corridor_set=corridor_set, applies_to=applies_to)
     result.data["boundaries"] = dict(districts.attrs.get("provenance", {}))
     rings = corridor_rings(chosen, rings_km=rings_km, corridor_set=None, clip=districts)
