@@ -45,8 +45,22 @@ def test_sites_csv_and_compliance_agree(report_dir: Path) -> None:
     from vpgeo import load_sites
 
     assert len(rows) == len(load_sites())
-    for col in ("site_id", "name", "kind", "phase", "area_ha", "district", "commune_2025", "lon", "lat",
-                "precision_m", "nearest_corridor", "distance_km", "uncertainty_m", "within_buffer"):
+    for col in (
+        "site_id",
+        "name",
+        "kind",
+        "phase",
+        "area_ha",
+        "district",
+        "commune_2025",
+        "lon",
+        "lat",
+        "precision_m",
+        "nearest_corridor",
+        "distance_km",
+        "uncertainty_m",
+        "within_buffer",
+    ):
         assert col in rows[0], col
     applicable = [r for r in rows if r["rule_applies"] == "True"]
     for v in ("yes", "no", "uncertain"):

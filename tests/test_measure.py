@@ -50,8 +50,9 @@ def test_distance_is_crs_independent_and_keeps_rows() -> None:
         crs="EPSG:4326",
     )
     a = corridor_distances(sites, corridor, corridor_set=None, access_points=None)
-    b = corridor_distances(sites.to_crs("EPSG:32648"), corridor.to_crs("EPSG:5897"), corridor_set=None,
-                           access_points=None)
+    b = corridor_distances(
+        sites.to_crs("EPSG:32648"), corridor.to_crs("EPSG:5897"), corridor_set=None, access_points=None
+    )
     assert list(a["site_id"]) == ["a", "b", "c"]
     assert math.isnan(a.loc[1, "distance_km"]) and pd.isna(a.loc[1, "nearest_corridor"])
     # UTM 48N and TM-3 differ by their scale factors only: well under 1 m at these distances
@@ -60,8 +61,11 @@ def test_distance_is_crs_independent_and_keeps_rows() -> None:
 
 
 def test_polygon_distance_is_to_its_edge() -> None:
-    line = gpd.GeoDataFrame({"corridor_id": ["A"], "precision_m": [0.0]}, crs="EPSG:5897",
-                            geometry=[LineString([(500000, 2350000), (510000, 2350000)])])
+    line = gpd.GeoDataFrame(
+        {"corridor_id": ["A"], "precision_m": [0.0]},
+        crs="EPSG:5897",
+        geometry=[LineString([(500000, 2350000), (510000, 2350000)])],
+    )
     square = Polygon([(504000, 2352000), (506000, 2352000), (506000, 2354000), (504000, 2354000)])
     crossing = Polygon([(504000, 2349000), (506000, 2349000), (506000, 2351000), (504000, 2351000)])
     sites = gpd.GeoDataFrame({"site_id": ["sq", "x"]}, geometry=[square, crossing], crs="EPSG:5897")
@@ -91,10 +95,16 @@ def test_sections_of_one_corridor_take_the_nearest_and_its_precision() -> None:
 
 
 def test_access_points_distance() -> None:
-    line = gpd.GeoDataFrame({"corridor_id": ["A"], "precision_m": [0.0]}, crs="EPSG:5897",
-                            geometry=[LineString([(500000, 2350000), (510000, 2350000)])])
-    access = gpd.GeoDataFrame({"name": ["IC-W", "IC-E"], "corridor_id": ["A", "A"]}, crs="EPSG:5897",
-                              geometry=[Point(500000, 2350000), Point(510000, 2350000)])
+    line = gpd.GeoDataFrame(
+        {"corridor_id": ["A"], "precision_m": [0.0]},
+        crs="EPSG:5897",
+        geometry=[LineString([(500000, 2350000), (510000, 2350000)])],
+    )
+    access = gpd.GeoDataFrame(
+        {"name": ["IC-W", "IC-E"], "corridor_id": ["A", "A"]},
+        crs="EPSG:5897",
+        geometry=[Point(500000, 2350000), Point(510000, 2350000)],
+    )
     site = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=[Point(507000, 2354000)], crs="EPSG:5897")
     d = corridor_distances(site, line, corridor_set=None, access_points=access)
     assert d.loc[0, "distance_km"] == pytest.approx(4.0)
@@ -103,8 +113,9 @@ def test_access_points_distance() -> None:
 
 
 def test_rings_do_not_overlap_and_add_up() -> None:
-    line = gpd.GeoDataFrame({"corridor_id": ["A"]}, crs="EPSG:5897",
-                            geometry=[LineString([(500000, 2350000), (520000, 2350000)])])
+    line = gpd.GeoDataFrame(
+        {"corridor_id": ["A"]}, crs="EPSG:5897", geometry=[LineString([(500000, 2350000), (520000, 2350000)])]
+    )
     rings = corridor_rings(line, rings_km=(2, 5, 10), corridor_set=None)
     assert list(rings["band"]) == ["0–2 km", "2–5 km", "5–10 km"]
     m = rings.to_crs("EPSG:5897")
@@ -116,21 +127,27 @@ def test_rings_do_not_overlap_and_add_up() -> None:
 
 
 def test_rings_clip_to_the_area() -> None:
-    line = gpd.GeoDataFrame({"corridor_id": ["A"]}, crs="EPSG:5897",
-                            geometry=[LineString([(500000, 2350000), (520000, 2350000)])])
+    line = gpd.GeoDataFrame(
+        {"corridor_id": ["A"]}, crs="EPSG:5897", geometry=[LineString([(500000, 2350000), (520000, 2350000)])]
+    )
     box = gpd.GeoDataFrame(geometry=[shapely.box(505000, 2350000, 515000, 2360000)], crs="EPSG:5897")
     rings = corridor_rings(line, rings_km=(2, 5), corridor_set=None, clip=box)
     assert rings["area_km2"].tolist() == pytest.approx([20.0, 30.0], rel=1e-6)
 
 
 def test_bad_arguments() -> None:
-    line = gpd.GeoDataFrame({"corridor_id": ["A"]}, crs="EPSG:5897",
-                            geometry=[LineString([(500000, 2350000), (520000, 2350000)])])
+    line = gpd.GeoDataFrame(
+        {"corridor_id": ["A"]}, crs="EPSG:5897", geometry=[LineString([(500000, 2350000), (520000, 2350000)])]
+    )
     with pytest.raises(InputError, match="strictly increasing"):
         corridor_rings(line, rings_km=(5, 2), corridor_set=None)
     no_crs = gpd.GeoDataFrame({"site_id": ["s"]}, geometry=[Point(505000, 2351000)])
     with pytest.raises(CRSError, match="no coordinate reference system"):
         corridor_distances(no_crs, line, corridor_set=None, access_points=None)
     with pytest.raises(InputError, match="corridor_id"):
-        corridor_distances(no_crs.set_crs("EPSG:5897"), line.rename(columns={"corridor_id": "id"}),
-                           corridor_set=None, access_points=None)
+        corridor_distances(
+            no_crs.set_crs("EPSG:5897"),
+            line.rename(columns={"corridor_id": "id"}),
+            corridor_set=None,
+            access_points=None,
+        )

@@ -19,8 +19,14 @@ ORDER = {"no": 0, "uncertain": 1, "yes": 2}
 
 def _corridors(precision_m: float = 0.0) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"corridor_id": ["CT05"], "name": ["CT.05"], "kind": ["expressway"], "status": ["built"],
-         "priority": [True], "precision_m": [precision_m]},
+        {
+            "corridor_id": ["CT05"],
+            "name": ["CT.05"],
+            "kind": ["expressway"],
+            "status": ["built"],
+            "priority": [True],
+            "precision_m": [precision_m],
+        },
         geometry=[LineString([(500000, 2350000), (540000, 2350000)])],
         crs="EPSG:5897",
     )
@@ -29,8 +35,15 @@ def _corridors(precision_m: float = 0.0) -> gpd.GeoDataFrame:
 def _sites(rows: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     """Sites at distance d (km) north of the line with precision p (m)."""
     return gpd.GeoDataFrame(
-        {"site_id": [f"s{i}" for i in range(len(rows))], "kind": "KCN", "phase": "new_2030",
-         "precision_m": [p for _, p in rows], "district": "X", "commune_2025": "Y", "area_ha": 100.0},
+        {
+            "site_id": [f"s{i}" for i in range(len(rows))],
+            "kind": "KCN",
+            "phase": "new_2030",
+            "precision_m": [p for _, p in rows],
+            "district": "X",
+            "commune_2025": "Y",
+            "area_ha": 100.0,
+        },
         geometry=[Point(520000, 2350000 + d * 1000) for d, _ in rows],
         crs="EPSG:5897",
     )
@@ -48,8 +61,9 @@ def _sites(rows: list[tuple[float, float]]) -> gpd.GeoDataFrame:
     ],
 )
 def test_verdicts_at_the_boundaries(d_km: float, site_p: float, corr_p: float, expected: str) -> None:
-    r = check_priority_rule(_sites([(d_km, site_p)]), _corridors(corr_p), buffer_km=5.0,
-                            corridor_set=["CT05"], access_points=None)
+    r = check_priority_rule(
+        _sites([(d_km, site_p)]), _corridors(corr_p), buffer_km=5.0, corridor_set=["CT05"], access_points=None
+    )
     row = r.table.iloc[0]
     assert row["within_buffer"] == expected
     assert row["uncertainty_m"] == site_p + corr_p
@@ -69,8 +83,10 @@ def test_site_without_position_is_uncertain() -> None:
 def test_any_corridor_surely_within_makes_yes() -> None:
     two = gpd.GeoDataFrame(
         {"corridor_id": ["A", "B"], "precision_m": [3000.0, 0.0], "priority": [True, True]},
-        geometry=[LineString([(500000, 2350000), (540000, 2350000)]),
-                  LineString([(500000, 2354500), (540000, 2354500)])],
+        geometry=[
+            LineString([(500000, 2350000), (540000, 2350000)]),
+            LineString([(500000, 2354500), (540000, 2354500)]),
+        ],
         crs="EPSG:5897",
     )
     # 1 km from the imprecise A (1 + 3 + 0.1 > 2: uncertain alone), 3.5 km from the exact B (yes at B=4)
