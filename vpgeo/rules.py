@@ -9,7 +9,7 @@ only when none can be.
 
 Examples
 --------
->>> verdict(900.0, 100.0, 1000.0), verdict(1200.0, 100.0, 1000.0), verdict(1101.0, 100.0, 1000.0)
+>>> verdict(900.0, 100.0, 1000.0), verdict(1050.0, 100.0, 1000.0), verdict(1101.0, 100.0, 1000.0)
 ('yes', 'uncertain', 'no')
 """
 
