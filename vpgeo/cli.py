@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from vpgeo.crs import CRSWarning
-from vpgeo.errors import VpgeoError
+from vpgeo.errors import InputError, VpgeoError
 
 __all__ = ["main"]
 
@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--district-col", help="district column (with --commune-col)")
     g.add_argument("--lat-col", help="latitude column (with --lon-col)")
     g.add_argument("--boundaries", default="auto", choices=["auto", "official", "approx"])
+    g.add_argument("--force", action="store_true", help="overwrite an existing --out file")
 
     s = sub.add_parser("score", help="score and rank candidate sites by corridor proximity")
     s.add_argument("input", type=Path)
@@ -136,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=["local", "dask"], default="local")
     s.add_argument("--scheduler", help="dask scheduler address (engine dask); default: a local cluster")
     s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--force", action="store_true", help="overwrite an existing --out (and --rejects) file")
 
     d = sub.add_parser("data", help="official boundary downloads: list, fetch, info")
     dsub = d.add_subparsers(dest="data_command", required=True, parser_class=_Parser)
@@ -145,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
     i = dsub.add_parser("info", help="a source's URL, sha256, licence, vintage, cache path")
     i.add_argument("name")
     return p
+
+
+def _refuse_overwrite(*paths: Path | None, force: bool) -> None:
+    for path in paths:
+        if path is not None and path.exists() and not force:
+            raise InputError(f"{path} exists; pass --force to overwrite it, or choose another name")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -179,6 +187,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "geocode":
         from vpgeo.geocode import geocode_file
 
+        _refuse_overwrite(args.out, force=args.force)
         if (args.lon_col and not args.lat_col) or (args.lat_col and not args.lon_col):
             raise VpgeoError("--lon-col and --lat-col go together; give both")
         if args.district_col and not args.commune_col:
@@ -198,6 +207,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "score":
         from vpgeo.scoring import score_file
 
+        _refuse_overwrite(args.out, args.rejects, force=args.force)
         summary = score_file(
             args.input,
             args.out,
