@@ -42,7 +42,7 @@ def test_vn2000_wkt_without_known_datum_is_refused() -> None:
 
 
 def test_missing_and_unreadable_crs_name_the_argument() -> None:
-    with pytest.raises(CRSError, match="sites.crs: no coordinate reference system"):
+    with pytest.raises(CRSError, match=r"sites\.crs: no coordinate reference system"):
         check_crs(None, operation="distance", argument="sites.crs")
     with pytest.raises(CRSError, match="unreadable CRS"):
         check_crs("EPSG:999999", operation="distance")

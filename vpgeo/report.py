@@ -181,6 +181,23 @@ def _html_table(df: pd.DataFrame, *, max_rows: int = 500) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
 
 
+_SITES_HTML = [
+    "site_id",
+    "name",
+    "kind",
+    "phase",
+    "area_ha",
+    "district",
+    "commune_2025",
+    "location_method",
+    "precision_m",
+    "nearest_corridor",
+    "distance_km",
+    "uncertainty_m",
+    "within_buffer",
+    "rule_applies",
+]
+
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em}
 th{background:#f3f3f3}.yes{color:#1a7f37}.no{color:#b42318}.uncertain{color:#9a6700}
@@ -234,7 +251,8 @@ the corridors — plan check</small></h1>
 <h2>Theo xã, phường 2025 / By 2025 commune</h2>
 {_html_table(result.by_commune_2025)}
 <h2>Các điểm / Sites</h2>
-{_html_table(sites)}
+{_html_table(sites[[c for c in _SITES_HTML if c in sites.columns]])}
+<p><small>All columns, sources and notes: sites.csv.</small></p>
 <h2>Nguồn dữ liệu / Provenance</h2><ul>{prov}</ul>
 </body></html>
 """

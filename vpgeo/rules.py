@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ import pandas as pd
 
 from vpgeo.errors import InputError
 from vpgeo.measure import _corridor_distances, distance_column
+from vpgeo.text import fold, nfc
 
 __all__ = [
     "DEFAULT_APPLIES_TO",
@@ -318,6 +320,20 @@ def _area(df: pd.DataFrame) -> float:
     return float(_num(df, "area_ha").fillna(0).sum())
 
 
+_ZONE_SUFFIX = re.compile(r"\s*\([^)]*\)|\s+[–-]\s+khu\b.*$", re.IGNORECASE)
+
+
+def park_key(name: object) -> str:
+    """The park a row belongs to: zones and phases of one park share a key.
+
+    >>> park_key("KCN Tam Dương II – khu A") == park_key("KCN Tam Dương II – khu B")
+    True
+    >>> park_key('KCN Thái Hòa – Liễn Sơn – Liên Hòa (phân khu 1, "KCN Thái Hòa, Bắc Bình")')
+    'thai hoa lien son lien hoa'
+    """
+    return fold(_ZONE_SUFFIX.sub("", nfc(name)).removeprefix("KCN ").removeprefix("CCN "))
+
+
 def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Compare the plan's figures with what the data hold, and say what the data cover.
 
@@ -332,8 +348,15 @@ def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[s
     ccn_2050 = ccn[phase[kind == "CCN"].isin(["existing", "new_2030", "2031_2050"])]
     kcn_area = _area(kcn)
     kcn_area_2050 = float(_num(kcn, "area_ha_2050").fillna(_num(kcn, "area_ha")).fillna(0).sum())
+    # without names every row counts as its own park
+    keys = kcn["name"].map(park_key) if "name" in kcn.columns else pd.Series(kcn.index.astype(str), index=kcn.index)
+    parks = kcn.assign(_park=keys).drop_duplicates("_park") if len(kcn) else kcn
+    n_parks = len(parks)
+    kcn_phase = parks["phase"].astype(str).value_counts().to_dict() if len(parks) else {}
+    unconfirmed = int(kcn_phase.get("older_plan", 0))
+    unknown = int(kcn_phase.get("unknown", 0))
     in_data: dict[str, tuple[float, str]] = {
-        "kcn_2030": (len(kcn), "KCN rows in the data, all phases (zones of one park count separately)"),
+        "kcn_2030": (n_parks, f"distinct KCN in the data ({len(kcn)} rows; zones of one park count once), all phases"),
         "ccn_2030": (len(ccn_2030), "CCN rows with phase existing or new_2030"),
         "ccn_2050": (len(ccn_2050), "CCN rows with phase existing, new_2030 or 2031_2050"),
         "ccn_new_2030": (len(ccn_new), "CCN rows with phase new_2030 (the plan's named list is cut off)"),
@@ -358,19 +381,25 @@ def plan_targets(table: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[s
     no_position = (
         int(table.geometry.isna().sum() + table.geometry.is_empty.sum()) if isinstance(table, gpd.GeoDataFrame) else 0
     )
+    plan_kcn, plan_ccn = PLAN["kcn_2030"]["value"], PLAN["ccn_2030"]["value"]
     coverage = {
-        "kcn_known": len(kcn),
-        "kcn_plan": PLAN["kcn_2030"]["value"],
+        "kcn_rows": len(kcn),
+        "kcn_known": n_parks,
+        "kcn_by_phase": kcn_phase,
+        "kcn_plan": plan_kcn,
         "ccn_known": len(ccn),
-        "ccn_plan_2030": PLAN["ccn_2030"]["value"],
+        "ccn_known_2030": len(ccn_2030),
+        "ccn_plan_2030": plan_ccn,
         "sites_without_area": no_area,
         "sites_without_position": no_position,
-        "statement_en": f"{min(len(kcn), PLAN['kcn_2030']['value'])} of the plan's {PLAN['kcn_2030']['value']} "
-        f"KCN and {len(ccn_2030)} of its {PLAN['ccn_2030']['value']} CCN (2030) are known here; the list is "
-        "reconstructed from news and provincial pages, not the plan's appendix, and is not complete.",
-        "statement_vi": f"Dữ liệu có {min(len(kcn), PLAN['kcn_2030']['value'])}/{PLAN['kcn_2030']['value']} "
-        f"khu công nghiệp và {len(ccn_2030)}/{PLAN['ccn_2030']['value']} cụm công nghiệp (2030) của quy hoạch; "
-        "danh sách được tổng hợp từ báo chí và trang của tỉnh, không phải phụ lục quy hoạch, chưa đầy đủ.",
+        "statement_en": f"{n_parks} KCN are known here against the plan's {plan_kcn} ({unconfirmed} only from earlier "
+        f"plans and not confirmed for 2030, {unknown} of unknown status), and {len(ccn_2030)} of its {plan_ccn} CCN "
+        "for 2030; the list is reconstructed from news and provincial pages, not the plan's appendix, so it cannot be "
+        "matched to the plan one to one and is not complete.",
+        "statement_vi": f"Dữ liệu có {n_parks} khu công nghiệp so với {plan_kcn} của quy hoạch ({unconfirmed} chỉ có "
+        f"trong quy hoạch cũ, chưa xác nhận đến 2030; {unknown} chưa rõ tình trạng) và {len(ccn_2030)}/{plan_ccn} "
+        "cụm công nghiệp đến 2030; danh sách được tổng hợp từ báo chí và trang của tỉnh, không phải phụ lục quy "
+        "hoạch, nên chưa đối chiếu được từng khu và chưa đầy đủ.",
     }
     return targets, coverage
 
