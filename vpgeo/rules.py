@@ -29,6 +29,7 @@ import pandas as pd
 
 from vpgeo.errors import InputError
 from vpgeo.measure import _corridor_distances, distance_column
+from vpgeo.sites import PHASES
 from vpgeo.text import fold, nfc
 
 __all__ = [
@@ -89,7 +90,7 @@ PLAN: dict[str, dict[str, Any]] = {
 
 #: KCN that are new or planned (not ``existing``), the rule's default scope.
 DEFAULT_APPLIES_TO = "KCN:new_2030|2031_2050|older_plan|unknown"
-PHASES = ("existing", "new_2030", "2031_2050", "older_plan", "unknown")
+
 VERDICTS = ("yes", "no", "uncertain")
 
 
