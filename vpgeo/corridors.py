@@ -36,6 +36,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
+import shapely.errors
 from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -568,6 +570,19 @@ def _looks_projected(gdf: gpd.GeoDataFrame) -> bool:
     )
 
 
+def _refuse_swapped(gdf: gpd.GeoDataFrame, where: str) -> None:
+    """Lines written as [latitude, longitude] in Viet Nam: y ≈ 102–110, x ≈ 8–24 (checked before 'metres')."""
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        return
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if np.isfinite([minx, miny, maxx, maxy]).all() and 7.5 <= minx <= maxx <= 24.0 and 101.0 <= miny <= maxy <= 110.5:
+        raise InputError(
+            f"longitude and latitude are swapped (x {minx:.2f}–{maxx:.2f}, y {miny:.2f}–{maxy:.2f}); write "
+            "coordinates as [longitude, latitude]",
+            path=where,
+        )
+
+
 def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
     """Read a user's corridor layer (GeoJSON, GeoPackage, Shapefile …) as corridor sections in EPSG:4326.
 
@@ -577,6 +592,12 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
     ``status``, ``priority``, ``precision_m`` and ``source`` are filled with :data:`USER_DEFAULTS` and the
     rules given there; each row's ``flags`` lists what was filled in. Common Vietnamese column names
     (``ten``, ``ma``, ``loai`` …) are recognised.
+
+    Bad rows: an invalid line is repaired with ``make_valid`` and flagged; text longer than
+    :data:`vpgeo.io.MAX_TEXT` is cut and flagged. A row without a usable line (empty, or collapsing when
+    repaired) refuses the whole file, naming the row: corridors are the yardstick of every verdict, and a
+    silently shorter road would change them. Swapped longitude/latitude, tables (CSV/XLSX), empty files and
+    broken JSON are refused with one line each.
 
     Parameters
     ----------
@@ -611,15 +632,28 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
     >>> r.loc[0, "flags"]
     'defaults: corridor_id, section, kind, status, priority, precision_m, source'
     """
+    from vpgeo.io import CSV_EXTENSIONS, check_geojson, check_input_file
+
     p = Path(path)
     where = str(p)
-    if not p.exists():
-        raise InputError("corridor file not found; check the path", path=where)
+    check_input_file(p)  # missing, a folder, unreadable, empty: one clear line each
+    suffix = p.suffix.lower()
+    if suffix in CSV_EXTENSIONS or suffix in {".xlsx", ".xlsm", ".xls"}:
+        raise InputError(
+            f"a {suffix} table is not a line layer; give the corridors as lines in a GeoJSON, GeoPackage or "
+            "Shapefile (QGIS: Export → Save Features As)",
+            path=where,
+        )
+    if suffix in {".geojson", ".json"}:
+        check_geojson(p)  # broken JSON is named with its line and column
     try:
         layers = pyogrio.list_layers(p)
     except Exception as exc:  # pyogrio raises DataSourceError/OSError variants
+        msg = " ".join(str(exc).replace(where, "").split()).split("; It might help")[0].strip(" :'")[:200]
         raise InputError(
-            f"cannot read as a vector layer ({exc}); use GeoJSON, GeoPackage or Shapefile", path=where
+            f"cannot read as a vector layer ({msg}); give a GeoJSON, GeoPackage or Shapefile (with its .shx, "
+            ".dbf and .prj side files)",
+            path=where,
         ) from None
     if layer is None and len(layers) > 1:
         names = ", ".join(str(n) for n in layers[:, 0])
@@ -631,6 +665,7 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
     if gdf.empty:
         raise InputError("the layer has no features", path=where)
 
+    _refuse_swapped(gdf, where)
     if gdf.crs is None:
         if crs is not None:
             gdf = gdf.set_crs(check_crs(crs, operation="reading a corridor file", argument="crs"))
@@ -655,9 +690,33 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
             "wrong or unreadable: pass crs= and save it with a proper CRS"
         )
 
-    for i, geom in enumerate(gdf.geometry):
+    # A corridor row without a usable line is refused with the file (not rejected alone): the corridors are
+    # the yardstick of every verdict, and a silently shorter road would change them.
+    repaired: dict[int, str] = {}
+    geoms = list(gdf.geometry)
+    for i, geom in enumerate(geoms):
+        if geom is not None and not geom.is_empty and not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            try:
+                geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+            except shapely.errors.GEOSException:
+                geom = None
+            if geom is None or geom.is_empty:
+                raise InputError(
+                    f"invalid line ({reason}) that collapses when repaired; give each line two distinct points",
+                    path=where,
+                    row=i + 1,
+                    field="geometry",
+                )
+            geoms[i] = geom
+            repaired[i] = f"invalid geometry ({reason}) repaired with make_valid"
         if geom is None or geom.is_empty:
-            raise InputError("empty geometry; every row must be a line", path=where, row=i + 1, field="geometry")
+            raise InputError(
+                "empty geometry; every row must be a line (delete the row or draw its line)",
+                path=where,
+                row=i + 1,
+                field="geometry",
+            )
         if geom.geom_type not in ("LineString", "MultiLineString"):
             raise InputError(
                 f"{geom.geom_type} geometry; corridors must be LineString or MultiLineString",
@@ -665,11 +724,18 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
                 row=i + 1,
                 field="geometry",
             )
-    return _normalise_attributes(gdf, p, assumed_crs=bool(gdf.attrs.get("assumed_crs")))
+    if repaired:
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    return _normalise_attributes(gdf, p, assumed_crs=bool(gdf.attrs.get("assumed_crs")), row_flags=repaired)
 
 
-def _normalise_attributes(gdf: gpd.GeoDataFrame, p: Path, *, assumed_crs: bool) -> gpd.GeoDataFrame:
+def _normalise_attributes(
+    gdf: gpd.GeoDataFrame, p: Path, *, assumed_crs: bool, row_flags: dict[int, str] | None = None
+) -> gpd.GeoDataFrame:
+    from vpgeo.io import MAX_TEXT
+
     where = str(p)
+    row_flags = row_flags or {}
     cols = _match_columns([c for c in gdf.columns if c != gdf.geometry.name])
     n = len(gdf)
     data: dict[str, list[Any]] = {
@@ -730,20 +796,30 @@ def _normalise_attributes(gdf: gpd.GeoDataFrame, p: Path, *, assumed_crs: bool) 
             )
         raw_prec = get("precision_m", USER_DEFAULTS["precision_m"])
         try:
-            precision = float(raw_prec)
+            precision = float(str(raw_prec).replace(",", ".")) if isinstance(raw_prec, str) else float(raw_prec)
         except (TypeError, ValueError):
             precision = math.nan
         if not (math.isfinite(precision) and precision > 0):
+            shown = raw_prec.item() if isinstance(raw_prec, np.generic) else raw_prec
             raise InputError(
-                f"precision_m {raw_prec!r} must be a number of metres > 0",
+                f"precision_m {shown!r} must be a number of metres > 0",
                 path=where,
                 row=i + 1,
                 field=cols.get("precision_m", "precision_m"),
             )
         source = nfc(get("source", f"user file {p.name}"))
-        flags = f"defaults: {', '.join(filled)}" if filled else ""
+        notes = [f"defaults: {', '.join(filled)}"] if filled else []
         if assumed_crs:
-            flags = "; ".join(f for f in (flags, "no CRS in file: read as EPSG:4326 (degrees)") if f)
+            notes.append("no CRS in file: read as EPSG:4326 (degrees)")
+        if i in row_flags:
+            notes.append(row_flags[i])
+        texts = {"corridor_id": cid, "section": section, "name": name, "name_en": name_en, "source": source}
+        for col, text in texts.items():
+            if len(text) > MAX_TEXT:  # a megabyte in a name would be copied into every popup
+                texts[col] = text[: MAX_TEXT - 1] + "…"
+                notes.append(f"{col} truncated from {len(text):,} to {MAX_TEXT:,} characters")
+        cid, section, name, name_en, source = texts.values()
+        flags = "; ".join(notes)
         for col, value in zip(
             data,
             (cid, section, name, name_en, kind, status, priority, precision, source, flags),

@@ -1473,7 +1473,15 @@ def geocode_file(
     -------
     dict
         ``rows_in``, ``rows_out`` (always equal: no row is dropped), ``status`` (count per match status, all
-        seven keys), ``output`` (path written), ``notes`` (what reading and geocoding repaired or assumed).
+        seven keys), ``flagged`` (rows with a flag), ``output`` (path written), ``notes`` (what reading and
+        geocoding repaired or assumed).
+
+    Notes
+    -----
+    The output has every input row, in order, with a ``flags`` column (empty when clean; an input column of
+    that name is kept as ``flags_input``) saying what the reader did to the row: text cut to
+    :data:`vpgeo.io.MAX_TEXT` characters, an invalid geometry repaired. How each row was placed, and why
+    not, is in ``match_status`` and ``match_note``.
 
     Examples
     --------
@@ -1484,28 +1492,49 @@ def geocode_file(
     >>> s["rows_in"], s["rows_out"], s["status"]["historical"], s["status"]["exact"]
     (3, 3, 1, 1)
     """
+    from vpgeo.io import _find_column
+
     lon_lat = lon_col is not None or lat_col is not None
     df = read_table(input, lon_col=lon_col, lat_col=lat_col) if lon_lat else read_table(input)
+    # the column options answer to the file's headers as read_table matches them ("kinh do" → "Kinh độ",
+    # "Kinh độ" → a merged XLSX header "Tọa độ / Kinh độ"); a missing one names the file
+    cols = {
+        opt: _find_column(df, col, Path(input), opt, []) if col is not None else None
+        for opt, col in (
+            ("--address-col", address_col),
+            ("--commune-col", commune_col),
+            ("--district-col", district_col),
+            ("--lon-col", lon_col),
+            ("--lat-col", lat_col),
+        )
+    }
     try:
         out = geocode(
             df,
-            address=address_col,
-            commune=commune_col,
-            district=district_col,
-            lon=lon_col if lon_lat else None,
-            lat=lat_col if lon_lat else None,
+            address=cols["--address-col"],
+            commune=cols["--commune-col"],
+            district=cols["--district-col"],
+            lon=cols["--lon-col"] if lon_lat else None,
+            lat=cols["--lat-col"] if lon_lat else None,
             boundaries=boundaries,
         )
     except InputError as exc:
         if exc.path is None:
             raise InputError(str(exc), path=str(input)) from None
         raise
+    # what the reader did to single rows (text cut, geometry repaired); every row keeps its place
+    reader = df.attrs.get("row_flags") or {}
+    if "flags" in out.columns:
+        out = out.rename(columns={"flags": "flags_input"})
+    rows = out["_row"].tolist() if "_row" in out.columns else [None] * len(out)
+    out["flags"] = [";".join(reader.get(r, [])) for r in rows]
     path = write_table(out, output)
     counts = Counter(out["match_status"])
     return {
         "rows_in": len(df),
         "rows_out": len(out),
         "status": {s: int(counts.get(s, 0)) for s in MATCH_STATUSES},
+        "flagged": int((out["flags"] != "").sum()),
         "output": str(path),
         "notes": [*df.attrs.get("io_notes", []), *out.attrs.get("geocode_notes", [])],
     }

@@ -23,6 +23,16 @@ Decisions
 - **Swapped longitude/latitude** is a file-level mistake: when most valid rows have a "latitude" near 105 and
   a "longitude" near 21, :func:`read_table` raises and says to swap the column options (or to fix the file's
   coordinate order). It never swaps silently.
+- **Absurdly long text** is a row-level problem, not a file-level one: a value longer than
+  :data:`MAX_TEXT` (10,000 characters) is cut there (ending in ``…``) and its row flagged, so a megabyte
+  pasted into a name cannot bloat every map popup and table. A *multi-line* value over 100,000 characters is
+  a missing closing quote that swallowed the rest of a CSV: that raises.
+- **Invalid geometries** (self-intersecting "bow-tie" polygons, rings with too few points) are repaired
+  with ``shapely.make_valid(method="structure")``, which keeps their dimension; a geometry that collapses
+  (a polygon of zero area) becomes null. Each such row is flagged.
+- **Row flags**: what was done to single rows (cut text, repaired geometry) is in ``attrs["row_flags"]``,
+  a dict from ``_row`` to a list of plain-language flags; :func:`vpgeo.prepare_sites`, ``vpgeo geocode``
+  and ``vpgeo score`` copy them into the output's ``flags`` column.
 - **Projected coordinates without a CRS** (e.g. VN-2000 metres in a GeoJSON, which by RFC 7946 is always
   longitude/latitude) raise and suggest ``--crs EPSG:5897``. :func:`read_table` does not reproject: the frame
   is in the file's CRS, or ``crs=`` when the file has none.
@@ -57,6 +67,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.errors
 from shapely.geometry import Point
 
 from vpgeo.crs import WGS84, check_crs
@@ -65,8 +77,11 @@ from vpgeo.text import fold, nfc
 
 __all__ = [
     "CSV_EXTENSIONS",
+    "MAX_TEXT",
     "READ_EXTENSIONS",
     "WRITE_EXTENSIONS",
+    "check_geojson",
+    "check_input_file",
     "check_out_dir",
     "parse_coordinate",
     "read_table",
@@ -83,8 +98,11 @@ READ_EXTENSIONS = CSV_EXTENSIONS | _XLSX | _GEOJSON | _OGR | _PARQUET
 WRITE_EXTENSIONS = frozenset({".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".shp", ".parquet"})
 
 _ROW = "_row"
-# Any one record field longer than this is almost surely a broken file (a missing quote swallowing lines).
+# A multi-line field longer than this is almost surely a broken file (a missing quote swallowing lines).
 _MAX_FIELD = 100_000
+#: Text values longer than this are cut (and the row flagged): no name, address or note needs more, and a
+#: megabyte in one cell would be copied into every map popup and report table.
+MAX_TEXT = 10_000
 # Viet Nam's extent, with a margin: longitude 102–110 E, latitude 8–24 N.
 _VN_LON = (101.0, 110.5)
 _VN_LAT = (7.5, 24.0)
@@ -278,14 +296,18 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
         raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
     df.columns = [nfc(c) for c in df.columns]
     df = _drop_blank(df, notes)
-    too_long = df.apply(lambda s: s.dropna().astype(str).str.len().max() if s.notna().any() else 0)
-    if len(df) and (too_long > _MAX_FIELD).any():
-        col = too_long.idxmax()
-        raise _fail(
-            path,
-            f"a value of column {col!r} is {int(too_long[col])} characters long (a missing quote?)",
-            "close the quote or remove the stray quote character",
-        )
+    # A quoted value running over many lines and characters is a missing closing quote that swallowed the
+    # rest of the file: refuse it. A long single-line value is only long: read_table truncates and flags it.
+    for col in df.columns if len(text) > _MAX_FIELD else ():
+        long = df[col].map(lambda v: isinstance(v, str) and len(v) > _MAX_FIELD and "\n" in v)
+        if long.any():
+            row = int(df.loc[long.idxmax(), _ROW])
+            raise _fail(
+                path,
+                f"record {row}: a value of column {col!r} runs over several lines for "
+                f"{len(df.loc[long.idxmax(), col]):,} characters (a missing closing quote?)",
+                "close the quote or remove the stray quote character",
+            )
     decimal_comma = sep != ","
     used_comma = []
     for col in df.columns:
@@ -423,36 +445,53 @@ def _looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
 _VN2000_FIX = "give --crs EPSG:5897 (VN-2000 / TM-3 105°00′, the province's grid) or the CRS they are in"
 
 
+def check_geojson(path: Path) -> dict[str, Any]:
+    """Parse a GeoJSON file, refusing text that is not UTF-8, broken JSON, or JSON that is not GeoJSON.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.geojson"
+    >>> _ = p.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    >>> check_geojson(p)
+    Traceback (most recent call last):
+    ...
+    vpgeo.errors.InputError: ...a.geojson: broken JSON (Expecting value at line 1, column 44); fix the JSON ...
+    """
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise _fail(path, "GeoJSON is not UTF-8 text", "save it as UTF-8 (RFC 7946 requires it)") from None
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            path,
+            f"broken JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+            "fix the JSON syntax (a validator such as geojsonlint.com shows where)",
+        ) from None
+    if not isinstance(raw, dict) or raw.get("type") not in {
+        "FeatureCollection",
+        "Feature",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }:
+        raise _fail(
+            path,
+            "JSON but not GeoJSON (no FeatureCollection/Feature 'type')",
+            "give a GeoJSON FeatureCollection, or a CSV/XLSX table",
+        )
+    return raw
+
+
 def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) -> pd.DataFrame:
     import pyogrio
 
     if suffix in _GEOJSON:
-        try:
-            raw = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            raise _fail(path, "GeoJSON is not UTF-8 text", "save it as UTF-8 (RFC 7946 requires it)") from None
-        except json.JSONDecodeError as exc:
-            raise _fail(
-                path,
-                f"broken JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
-                "fix the JSON syntax (a validator such as geojsonlint.com shows where)",
-            ) from None
-        if not isinstance(raw, dict) or raw.get("type") not in {
-            "FeatureCollection",
-            "Feature",
-            "Point",
-            "MultiPoint",
-            "LineString",
-            "MultiLineString",
-            "Polygon",
-            "MultiPolygon",
-            "GeometryCollection",
-        }:
-            raise _fail(
-                path,
-                "JSON but not GeoJSON (no FeatureCollection/Feature 'type')",
-                "give a GeoJSON FeatureCollection, or a CSV/XLSX table",
-            )
+        raw = check_geojson(path)
         if raw.get("type") == "FeatureCollection" and not raw.get("features"):
             return gpd.GeoDataFrame({_ROW: pd.Series([], dtype=int)}, geometry=[], crs=crs or WGS84)
     try:
@@ -473,6 +512,7 @@ def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) ->
         pyogrio.errors.FieldError,
         pyogrio.errors.GeometryError,
         pyogrio.errors.CRSError,
+        shapely.errors.GEOSException,  # e.g. a polygon ring of one point
         OSError,
         ValueError,
         TypeError,
@@ -544,6 +584,8 @@ def _find_column(df: pd.DataFrame, name: str, path: Path, option: str, notes: li
         return name
     wanted = fold(name)
     hits = [c for c in df.columns if isinstance(c, str) and fold(c) == wanted]
+    if not hits:  # a merged two-row XLSX header "Tọa độ / Kinh độ" answers to its lower row, "Kinh độ"
+        hits = [c for c in df.columns if isinstance(c, str) and " / " in c and fold(c.rsplit(" / ", 1)[1]) == wanted]
     if len(hits) == 1:
         notes.append(f"column {name!r} read as {hits[0]!r}")
         return hits[0]
@@ -605,6 +647,40 @@ def _nfc_frame(df: pd.DataFrame) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------- public
 
 
+def check_input_file(path: str | Path) -> Path:
+    """The file-level checks every reader starts with: it exists, is a file, can be read, is not empty.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the problem and the fix.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> check_input_file(tempfile.mkdtemp())
+    Traceback (most recent call last):
+    ...
+    vpgeo.errors.InputError: ...: is a folder, not a file; give the file itself
+    """
+    p = Path(path)
+    if not p.exists():
+        raise _fail(p, "file not found", f"check the path (relative paths start from {Path.cwd()})")
+    if p.is_dir():
+        inside = sorted(f.name for f in p.iterdir() if f.suffix.lower() in READ_EXTENSIONS)[:3]
+        hint = f" (e.g. {p / inside[0]})" if inside else ""
+        raise _fail(p, "is a folder, not a file", f"give the file itself{hint}")
+    try:
+        size = p.stat().st_size
+        with p.open("rb"):
+            pass
+    except OSError as exc:
+        raise _fail(p, f"cannot be read ({exc.strerror})", "check its permissions") from None
+    if size == 0:
+        raise _fail(p, "the file is empty (0 bytes)", "give a file with data (was the export interrupted?)")
+    return p
+
+
 def read_table(
     path: str | Path,
     *,
@@ -631,7 +707,8 @@ def read_table(
     DataFrame or GeoDataFrame
         A GeoDataFrame when the file has geometry or ``lon_col``/``lat_col`` are given, else a DataFrame;
         text NFC-normalised; an ``_row`` column (1-based input record); ``attrs["io_notes"]`` lists what
-        was repaired or assumed, ``attrs["source_path"]`` the file.
+        was repaired or assumed, ``attrs["row_flags"]`` what was done to single rows (``{_row: [flag …]}``:
+        text cut to :data:`MAX_TEXT` characters, invalid geometry repaired), ``attrs["source_path"]`` the file.
 
     Raises
     ------
@@ -647,13 +724,7 @@ def read_table(
     ...
     vpgeo.errors.InputError: no/such/file.csv: file not found; check the path (relative paths start ...
     """
-    p = Path(path)
-    if not p.exists():
-        raise _fail(p, "file not found", f"check the path (relative paths start from {Path.cwd()})")
-    if p.is_dir():
-        inside = sorted(f.name for f in p.iterdir() if f.suffix.lower() in READ_EXTENSIONS)[:3]
-        hint = f" (e.g. {p / inside[0]})" if inside else ""
-        raise _fail(p, "is a folder, not a file", f"give the file itself{hint}")
+    p = check_input_file(path)
     suffix = p.suffix.lower()
     if suffix not in READ_EXTENSIONS:
         if suffix == ".xls":
@@ -663,12 +734,6 @@ def read_table(
             f"unknown file type {suffix or '(no extension)'!r}",
             "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
         )
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise _fail(p, f"cannot be read ({exc.strerror})", "check its permissions") from None
-    if size == 0:
-        raise _fail(p, "the file is empty (0 bytes)", "give a file with data (was the export interrupted?)")
     if (lon_col is None) != (lat_col is None):
         raise InputError(
             "give both a longitude and a latitude column, or neither", path=str(p), field=lon_col or lat_col
@@ -684,6 +749,11 @@ def read_table(
     except PermissionError:
         raise _fail(p, "cannot be read (permission denied)", "check its permissions") from None
     df = _nfc_frame(df)
+    row_flags: dict[int, list[str]] = {}
+    if not (suffix in CSV_EXTENSIONS | _GEOJSON and p.stat().st_size <= MAX_TEXT):  # else nothing can be that long
+        _truncate_long_text(df, notes, row_flags)
+    if isinstance(df, gpd.GeoDataFrame):
+        _repair_geometries(df, notes, row_flags)
     if lon_col is not None and lat_col is not None:
         lon_col = _find_column(df, lon_col, p, "--lon-col", notes)
         lat_col = _find_column(df, lat_col, p, "--lat-col", notes)
@@ -692,8 +762,59 @@ def read_table(
             df = pd.DataFrame(df.drop(columns=df.geometry.name))
         df = _points(df, lon_col, lat_col, crs, p, notes)
     df.attrs["io_notes"] = notes
+    df.attrs["row_flags"] = row_flags
     df.attrs["source_path"] = str(p)
     return df
+
+
+def _truncate_long_text(df: pd.DataFrame, notes: list[str], row_flags: dict[int, list[str]]) -> None:
+    """Cut text values longer than :data:`MAX_TEXT`; flag each row and note the columns."""
+    cut: dict[str, int] = {}
+    for col in df.columns:
+        if col == _ROW or str(df[col].dtype) not in {"object", "string", "str"}:
+            continue
+        lengths = df[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = lengths > MAX_TEXT
+        if not long.any():
+            continue
+        cut[str(col)] = int(long.sum())
+        for i in np.flatnonzero(long.to_numpy()):
+            row = int(df[_ROW].iat[i])
+            row_flags.setdefault(row, []).append(
+                f"{col} truncated from {int(lengths.iat[i]):,} to {MAX_TEXT:,} characters"
+            )
+        df[col] = df[col].map(lambda v: v[: MAX_TEXT - 1] + "…" if isinstance(v, str) and len(v) > MAX_TEXT else v)
+    if cut:
+        notes.append(f"text longer than {MAX_TEXT:,} characters cut in column(s) {cut} (rows flagged)")
+
+
+def _repair_geometries(gdf: gpd.GeoDataFrame, notes: list[str], row_flags: dict[int, list[str]]) -> None:
+    """Repair invalid geometries in place (``make_valid``, keeping their dimension); flag each row."""
+    geoms = gdf.geometry.to_numpy()
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if not present.any():
+        return
+    invalid = present.copy()
+    invalid[present] = ~shapely.is_valid(geoms[present])
+    if not invalid.any():
+        return
+    repaired = geoms.copy()
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[i])
+        try:
+            fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+        except shapely.errors.GEOSException:  # e.g. NaN coordinates
+            fixed = None
+        if fixed is None or fixed.is_empty:
+            repaired[i] = None
+            what = f"invalid geometry ({reason}) could not be repaired: no geometry"
+        else:
+            repaired[i] = fixed
+            what = f"invalid geometry ({reason}) repaired with make_valid"
+        row_flags.setdefault(int(gdf[_ROW].iat[i]), []).append(what)
+    gdf[gdf.geometry.name] = gpd.GeoSeries(repaired, index=gdf.index, crs=gdf.crs)
+    rows = gdf.loc[invalid, _ROW].tolist()
+    notes.append(f"{int(invalid.sum())} invalid geometr(y/ies) repaired with make_valid (rows {rows[:10]})")
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:

@@ -273,7 +273,8 @@ def check_priority_rule(
     table["uncertainty_m"] = site_p + table["corridor_precision_m"].to_numpy(dtype=float)
     table["within_buffer"] = verdicts
     kinds = table["kind"].astype(str).str.upper()
-    phases = table["phase"].astype(str)
+    # a user table without phases: unknown, which the default scope includes
+    phases = table["phase"].astype(object).where(table["phase"].notna(), "unknown").astype(str).replace({"": "unknown"})
     table["rule_applies"] = [k in scope and p in scope[k] for k, p in zip(kinds, phases, strict=True)]
 
     applicable = table[table["rule_applies"]]
@@ -432,9 +433,10 @@ def summarise(table: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     out[["kcn_ha", "ccn_ha"]] = out[["kcn_ha", "ccn_ha"]].fillna(0.0).round(2)
     out["industrial_ha"] = (out["kcn_ha"] + out["ccn_ha"]).round(2)
+    applied = t[t["applies"].astype(bool)].groupby(by)["verdict"]
     for v in VERDICTS:
-        out[f"rule_{v}"] = t[t["applies"].astype(bool)].groupby(by)["verdict"].agg(lambda s, v=v: int((s == v).sum()))
-    out = out.fillna({f"rule_{v}": 0 for v in VERDICTS}).astype({f"rule_{v}": int for v in VERDICTS})
+        n = applied.agg(lambda s, v=v: int((s == v).sum()))
+        out[f"rule_{v}"] = n.reindex(out.index).astype(float).fillna(0).astype(int)
     return out.reset_index()
 
 

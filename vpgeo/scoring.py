@@ -734,11 +734,44 @@ def _guess(columns: Sequence[str], names: Sequence[str]) -> str | None:
     from vpgeo.text import fold
 
     folded = {fold(str(col)).replace("_", " "): col for col in columns}
-    for n in names:
-        hit = folded.get(n.replace("_", " "))
-        if hit is not None:
-            return str(hit)
+    # a merged two-row XLSX header is read as "Tọa độ / Kinh độ": its lower row names the column
+    lower = {fold(str(col).rsplit(" / ", 1)[1]).replace("_", " "): col for col in columns if " / " in str(col)}
+    for table in (folded, lower):
+        for n in names:
+            hit = table.get(n.replace("_", " "))
+            if hit is not None:
+                return str(hit)
     return None
+
+
+#: Distance beyond the (approximate, ±1.5 km) provincial boundary at which a candidate is flagged.
+OUTSIDE_MARGIN_M = 2_000.0
+
+
+def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
+    """Per-row flags for ``vpgeo score``: what the reader did (text cut, geometry repaired) and positions
+    more than :data:`OUTSIDE_MARGIN_M` outside the province (scored all the same, but likely a mistake)."""
+    from vpgeo.boundaries import load_districts
+
+    reader = df.attrs.get("row_flags") or {}
+    rows = df["_row"].tolist() if "_row" in df.columns else [None] * len(df)
+    flags: list[list[str]] = [list(reader.get(r, [])) for r in rows]
+    geoms = result.geometry
+    present = (geoms.notna() & ~geoms.is_empty).to_numpy()
+    for i in np.flatnonzero(~present):
+        flags[i].append("no_position: not scored or ranked")
+    if present.any() and geoms.crs is not None:
+        province = to_metric(load_districts(source="approx"), operation="flagging candidates outside the province")
+        area = shapely.buffer(shapely.union_all(province.geometry.to_numpy()), OUTSIDE_MARGIN_M)
+        shapely.prepare(area)
+        metric = to_metric(gpd.GeoSeries(geoms[present].to_numpy(), crs=geoms.crs), operation=_OP)
+        inside = shapely.intersects(area, metric.to_numpy())
+        for i, ok in zip(np.flatnonzero(present), inside, strict=True):
+            if not ok:
+                flags[i].append(
+                    f"outside_province: more than {OUTSIDE_MARGIN_M / 1000:g} km outside Vĩnh Phúc (scored anyway)"
+                )
+    return pd.Series([";".join(f) for f in flags], index=result.index, dtype=object)
 
 
 @contextmanager
@@ -783,8 +816,17 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     Returns
     -------
     dict
-        ``rows_in``, ``rows_out``, ``ranked``, ``excluded`` (count per reason), ``corridors``, ``top``
-        (the best five rows' rank, distance and score), ``output``, ``notes`` (from the reader).
+        ``rows_in``, ``rows_out``, ``ranked``, ``excluded`` (count per reason), ``flagged`` (rows with a
+        flag), ``corridors``, ``top`` (the best five rows' rank, distance and score), ``output``, ``notes``
+        (from the reader).
+
+    Notes
+    -----
+    Every input row is in the output, in order. Its ``flags`` column (empty when clean; an input column
+    of that name is kept as ``flags_input``) says what was wrong with the row and what was done: text cut to
+    :data:`vpgeo.io.MAX_TEXT` characters, an invalid geometry repaired, a position more than
+    :data:`OUTSIDE_MARGIN_M` outside the province (scored anyway). Rows without a position are not ranked
+    (``excluded_reason`` "no geometry") and go to ``rejects`` too when it is given.
     """
     from vpgeo.io import write_table
 
@@ -807,6 +849,9 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
         exclude = None
     options.setdefault("progress", True)
     result = score_candidates(df, options.pop("corridors", None), exclude=exclude, **options)
+    if "flags" in result.columns:
+        result = result.rename(columns={"flags": "flags_input"})
+    result["flags"] = _row_flags(df, result)
     written = write_table(result, output)
     reasons = result["excluded_reason"].dropna().value_counts().to_dict()
     if rejects_path is not None:
@@ -834,6 +879,7 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
         "rows_in": len(df),
         "rows_out": len(result),
         "ranked": int(result["rank"].notna().sum()),
+        "flagged": int((result["flags"] != "").sum()),
         "excluded": {str(k): int(v) for k, v in reasons.items()},
         "corridors": result.attrs["scoring"]["corridors"],
         "top": top,

@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.errors
 from shapely.geometry import Point, mapping
 
 from vpgeo.crs import WGS84, check_crs, to_metric, to_wgs84
@@ -591,6 +592,9 @@ def _normalise_columns(columns: Sequence[object]) -> dict[object, str]:
     taken: set[str] = set()
     for col in columns:
         canon = _ALIAS_TO_COL.get(_header_key(col))
+        if canon is None and isinstance(col, str) and " / " in col:
+            # a merged two-row XLSX header read as "Tọa độ / Kinh độ": the lower row names the column
+            canon = _ALIAS_TO_COL.get(_header_key(col.rsplit(" / ", 1)[1]))
         if canon is not None and canon not in taken:
             mapping_[col] = canon
         else:
@@ -763,6 +767,9 @@ def prepare_sites(
     if point_precision_m is not None and not point_precision_m > 0:
         raise InputError(f"point_precision_m must be positive, not {point_precision_m!r}", field="point_precision_m")
     geo_in: gpd.GeoSeries | None = None
+    repaired: dict[int, str] = {}
+    # what the reader did to single rows (vpgeo.io.read_table: text cut, geometry repaired), keyed by _row
+    reader_flags: dict[Any, list[str]] = dict(data.attrs.get("row_flags") or {})
     if isinstance(data, gpd.GeoDataFrame) and data._geometry_column_name in data.columns:
         if data.crs is None:
             raise CRSError(
@@ -771,6 +778,7 @@ def prepare_sites(
             )
         check_crs(data.crs, operation="preparing sites", argument="data.crs")
         geo_in = to_wgs84(data.geometry, operation="preparing sites")
+        geo_in, repaired = _repaired(geo_in)
         frame = pd.DataFrame(data.drop(columns=data.geometry.name))
     else:
         frame = pd.DataFrame(data)
@@ -781,9 +789,10 @@ def prepare_sites(
             )
     frame = frame.rename(columns=_normalise_columns(list(frame.columns)))
     if "name" not in frame.columns and "site_id" not in frame.columns:
+        found = ", ".join(str(c) for c in frame.columns if c != "_row") or "none"
         raise InputError(
-            f"the site table has no name column (found: {', '.join(map(str, frame.columns)) or 'none'}); "
-            "add a column 'name' (or 'Tên') naming each site",
+            f"the site table has no name column (found: {found}); add a column 'name' (or 'Tên') naming each site",
+            path=data.attrs.get("source_path"),  # set by vpgeo.io.read_table: the CLI's message names the file
             field="name",
         )
     extra = [c for c in frame.columns if c not in _HEADER_ALIASES and c not in _COMPUTED]
@@ -796,9 +805,12 @@ def prepare_sites(
     pending_generated: list[int] = []
     for pos, (_, r) in enumerate(frame.iterrows()):
         row_no = pos + 1
-        flags: list[str] = []
-        name = nfc(r.get("name"))
-        sid = nfc(r.get("site_id"))
+        flags: list[str] = [*reader_flags.get(r.get("_row"), [])] if reader_flags else []
+        if pos in repaired:
+            flags.append(repaired[pos])
+        texts = {c: _capped(r.get(c), c, flags) for c in _TEXT_COLUMNS}
+        name = texts["name"]
+        sid = texts["site_id"]
 
         def reject(reason: str, *, row_no: int = row_no, sid: str = sid, name: str = name) -> None:
             rejects.append({"row": row_no, "site_id": sid or None, "name": name or None, "reason": reason})
@@ -888,15 +900,15 @@ def prepare_sites(
             "site_id": sid or None,
             "name": name,
             "kind": kind,
-            "phase": nfc(r.get("phase")) or None,
-            "status": nfc(r.get("status")) or None,
+            "phase": texts["phase"] or None,
+            "status": texts["status"] or None,
             "area_ha": area,
-            "commune": nfc(r.get("commune")) or None,
-            "district": nfc(r.get("district")) or None,
-            "source": nfc(r.get("source")) or source,
+            "commune": texts["commune"] or None,
+            "district": texts["district"] or None,
+            "source": texts["source"] or source,
             "location_method": method,
             "precision_m": precision,
-            "notes": nfc(r.get("notes")) or None,
+            "notes": texts["notes"] or None,
         }
         for c in extra:
             rec[c] = r.get(c)
@@ -907,7 +919,8 @@ def prepare_sites(
     # Generated ids come last so they never take an id the user wrote on a later row.
     for idx in pending_generated:
         rec = kept[idx]
-        base = f"{src_prefix}-{_slug(str(rec['kind'] or '') + ' ' + _strip_kind(rec['name']))}"
+        # at most 60 characters of the name: an id is a handle, not a copy of a (possibly absurd) name
+        base = f"{src_prefix}-{_slug(str(rec['kind'] or '') + ' ' + _strip_kind(rec['name']))[:60].rstrip('-')}"
         sid, n = base, 2
         while sid in used_ids:
             sid, n = f"{base}-{n}", n + 1
@@ -942,6 +955,43 @@ def prepare_sites(
     if len(sites) + len(rej) != len(frame):  # pragma: no cover - guards the contract
         raise AssertionError("prepare_sites lost rows")
     return sites, rej
+
+
+_TEXT_COLUMNS = ("site_id", "name", "phase", "status", "commune", "district", "source", "notes")
+
+
+def _capped(value: object, column: str, flags: list[str]) -> str:
+    """NFC text cut to :data:`vpgeo.io.MAX_TEXT` characters (flagged), so no cell can bloat maps and tables."""
+    from vpgeo.io import MAX_TEXT
+
+    text = nfc(value)
+    if len(text) <= MAX_TEXT:
+        return text
+    flags.append(f"{column} truncated from {len(text):,} to {MAX_TEXT:,} characters")
+    return text[: MAX_TEXT - 1] + "…"
+
+
+def _repaired(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, dict[int, str]]:
+    """Invalid geometries made valid (keeping their dimension); {position: flag} for each one."""
+    values = list(geoms)
+    flags: dict[int, str] = {}
+    for i, g in enumerate(values):
+        if g is None or not isinstance(g, shapely.Geometry) or g.is_empty or g.is_valid:
+            continue
+        reason = shapely.is_valid_reason(g)
+        try:
+            fixed = shapely.make_valid(g, method="structure", keep_collapsed=False)
+        except shapely.errors.GEOSException:  # e.g. NaN coordinates
+            fixed = None
+        if fixed is None or fixed.is_empty:
+            values[i] = None
+            flags[i] = f"invalid geometry ({reason}) could not be repaired: no geometry"
+        else:
+            values[i] = fixed
+            flags[i] = f"invalid geometry ({reason}) repaired with make_valid"
+    if not flags:
+        return geoms, flags
+    return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs), flags
 
 
 def _place_by_commune(communes: str, district: str) -> tuple[Point | None, float | None, list[str]]:
