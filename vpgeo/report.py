@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -434,11 +435,18 @@ def build_report(
         from vpgeo.datasets import load_access_points
 
         access = load_access_points()
+    from vpgeo.boundaries import load_communes
+
+    commune_source = str(boundaries) if str(boundaries) in {"auto", "official", "approx"} else "approx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the districts' fallback warning has been given already
+        communes = load_communes(vintage=2025, source=commune_source)  # type: ignore[arg-type]
     m = plan_map(
         sites=result.table,
         corridors=corr,
         access_points=access,
         districts=stats,
+        communes=communes,
         rings=rings,
         choropleth="industrial_ha" if "industrial_ha" in stats else None,
         provenance=provenance,
