@@ -91,3 +91,10 @@ def test_main_returns_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert main([]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_report_map_is_offline_and_has_the_layers(report_dir: Path) -> None:
+    page = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert '<script src="http' not in page and '<link href="http' not in page
+    for layer in ("Communes (2025)", "APPROXIMATE", "Corridors", "Sites by rule verdict"):
+        assert layer in page, layer
