@@ -98,3 +98,25 @@ def test_report_map_is_offline_and_has_the_layers(report_dir: Path) -> None:
     assert '<script src="http' not in page and '<link href="http' not in page
     for layer in ("Communes (2025)", "APPROXIMATE", "Corridors", "Sites by rule verdict"):
         assert layer in page, layer
+
+
+def test_score_by_address(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    from vpgeo import corridor_distances
+    from vpgeo.gazetteer import legacy_communes
+
+    src = tmp_path / "cands.csv"
+    src.write_text('ten,dia_chi\nA,"Xã Sơn Lôi, Bình Xuyên"\nC,"Sóc Sơn, Hà Nội"\nD,Xã Kim Xá\n', encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    assert main(["score", str(src), "--out", str(out), "--address-col", "dia_chi", "--no-progress"]) == 0
+    res = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(res["ten"]) == ["A", "C", "D"]  # every row, in order
+    assert res.loc[1, "match_status"] == "outside" and pd.isna(res.loc[1, "rank"])
+    # A sits at the gazetteer point of Xã Sơn Lôi: its distance is the measure module's for that point
+    son_loi = legacy_communes().set_index("name").loc["Xã Sơn Lôi"]
+    pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([son_loi["lon"]], [son_loi["lat"]]), crs="EPSG:4326")
+    expected = corridor_distances(pt, access_points=None).loc[0, "distance_km"]
+    assert res.loc[0, "distance_km"] == pytest.approx(expected, abs=1e-6)
+    assert res["rank"].dropna().tolist() == [1.0, 2.0]

@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, type=Path)
     s.add_argument("--lon-col", help="longitude column of a CSV")
     s.add_argument("--lat-col", help="latitude column of a CSV")
+    s.add_argument("--address-col", help="address column: candidates are geocoded first (commune precision)")
     s.add_argument("--corridors", type=Path, help="your own corridor lines")
     s.add_argument(
         "--corridor-set",
@@ -213,6 +214,7 @@ def _run(args: argparse.Namespace) -> int:
             args.out,
             lon_col=args.lon_col,
             lat_col=args.lat_col,
+            address_col=args.address_col,
             crs=args.crs,
             rejects=args.rejects,
             npartitions=args.npartitions,

@@ -798,6 +798,24 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[int], None] | Non
         yield bar.update
 
 
+def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
+    """Candidates given by address: placed at their commune's point; unplaced rows keep no geometry."""
+    from shapely.geometry import Point
+
+    from vpgeo.geocode import geocode
+    from vpgeo.io import read_table
+
+    raw = read_table(src)
+    placed = geocode(raw, address=address_col)
+    geoms = [
+        Point(x, y) if pd.notna(x) and pd.notna(y) else None
+        for x, y in zip(placed["lon"], placed["lat"], strict=True)
+    ]
+    out = gpd.GeoDataFrame(placed, geometry=geoms, crs="EPSG:4326")
+    out.attrs.update(raw.attrs)
+    return out
+
+
 def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[str, Any]:
     """Read candidates from a file, score them, write the result; return a summary for the CLI.
 
@@ -805,7 +823,9 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     ----------
     input : str or Path
         CSV/XLSX with longitude/latitude columns (found by name: lon/lat, longitude/latitude, x/y,
-        kinh độ/vĩ độ, or given as ``lon_col``/``lat_col``), GeoJSON, GeoPackage, Shapefile or (Geo)Parquet.
+        kinh độ/vĩ độ, or given as ``lon_col``/``lat_col``) or with an address column (``address_col``:
+        geocoded first with :func:`vpgeo.geocode`, at the precision of a commune), GeoJSON, GeoPackage,
+        Shapefile or (Geo)Parquet.
     output : str or Path
         The result; its extension chooses the format (``.csv``, ``.geojson``, ``.gpkg``, ``.parquet`` …).
     **options
@@ -833,7 +853,11 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     src = Path(input)
     lon_col, lat_col, crs = options.pop("lon_col", None), options.pop("lat_col", None), options.pop("crs", None)
     rejects_path = options.pop("rejects", None)
-    df = _read_any(src, lon_col=lon_col, lat_col=lat_col, crs=crs)
+    address_col = options.pop("address_col", None)
+    if address_col is not None:
+        df = _geocoded(src, address_col)
+    else:
+        df = _read_any(src, lon_col=lon_col, lat_col=lat_col, crs=crs)
     if not isinstance(df, gpd.GeoDataFrame):
         lon, lat = _guess(df.columns, _LON), _guess(df.columns, _LAT)
         if lon is None or lat is None:
