@@ -107,6 +107,26 @@ def test_auto_falls_back_with_a_warning(tmp_path: Path, data_cache: Path, monkey
         boundaries.load_districts(source="official")
 
 
+def test_auto_tries_the_network_once_per_process(
+    tmp_path: Path, data_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VPGEO_DATA_MIRROR", (tmp_path / "unreachable").as_uri())
+    calls: list[str] = []
+
+    def failing_fetch(name: str, **_: object) -> Path:
+        calls.append(name)
+        raise DataSourceError(f"{name}: cannot reach the mirror")
+
+    monkeypatch.setattr(boundaries, "fetch", failing_fetch)
+    for _ in range(3):
+        with pytest.warns(UserWarning, match="cannot reach the mirror"):
+            assert set(boundaries.load_districts()["source"]) == {"approximate"}
+    assert calls == ["districts-dvhcvn"]
+    with pytest.raises(DataSourceError):  # asking for the official layer still tries again
+        boundaries.load_districts(source="official")
+    assert calls == ["districts-dvhcvn", "districts-dvhcvn"]
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(InputError, match="source='best'"):
         boundaries.load_districts(source="best")  # type: ignore[arg-type]

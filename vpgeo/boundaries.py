@@ -36,7 +36,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 
 from vpgeo import gazetteer
 from vpgeo.datasets import data_file
-from vpgeo.downloads import fetch, list_sources, provenance, source_info
+from vpgeo.downloads import cache_dir, fetch, list_sources, provenance, source_info, source_url
 from vpgeo.errors import DataSourceError, InputError
 from vpgeo.text import nfc
 
@@ -83,22 +83,31 @@ def _read_approx(layer: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+_UNAVAILABLE: dict[tuple[str, str, str], str] = {}
+
+
 def _fetch_or_fallback(name: str, source: str, what: str) -> Path | None:
     """The official file's path, or None when ``auto`` must fall back to the approximation."""
     if source == "approx":
         return None
     if source == "official":
         return fetch(name)
-    try:
-        return fetch(name)
-    except DataSourceError as exc:
-        warnings.warn(
-            f"{what}: official boundaries unavailable ({exc}); using the APPROXIMATE ones shipped with vpgeo. "
-            "To get the official ones, " + _HOW_TO_OFFICIAL.format(name=name),
-            UserWarning,
-            stacklevel=3,
-        )
-        return None
+    # auto: one failed attempt per source, mirror and cache folder is enough for the process; a report
+    # loads districts and communes several times and must not wait on the network each time
+    key = (name, source_url(name), str(cache_dir()))
+    reason = _UNAVAILABLE.get(key)
+    if reason is None:
+        try:
+            return fetch(name)
+        except DataSourceError as exc:
+            reason = _UNAVAILABLE[key] = str(exc)
+    warnings.warn(
+        f"{what}: official boundaries unavailable ({reason}); using the APPROXIMATE ones shipped with vpgeo. "
+        "To get the official ones, " + _HOW_TO_OFFICIAL.format(name=name),
+        UserWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def _outer_rings(rings: list[Any]) -> MultiPolygon:

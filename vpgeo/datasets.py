@@ -55,8 +55,10 @@ def _read_geojson(name: str, layer: str) -> gpd.GeoDataFrame:
     f = data_file(name)
     raw = json.loads(f.read_text(encoding="utf-8"))
     features = raw.get("features", [])
-    gdf = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326") if features else gpd.GeoDataFrame(
-        geometry=[], crs="EPSG:4326"
+    gdf = (
+        gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+        if features
+        else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     )
     # from_features orders columns by first appearance; keep the file's property order.
     if features:

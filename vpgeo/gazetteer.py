@@ -95,9 +95,7 @@ def _new_rows() -> pd.DataFrame:
     conv_path = resources.files("vietnamadminunits") / "data" / "converter_2025.json"
     conv = json.loads(conv_path.read_text(encoding="utf-8"))
     groups = conv["DICT_PROVINCE_WARD_NO_DIVIDED"]["tinhphutho"]
-    legacy_to_new = {
-        old: new for new, olds in groups.items() for old in olds if old.startswith("tinhvinhphuc_")
-    }
+    legacy_to_new = {old: new for new, olds in groups.items() for old in olds if old.startswith("tinhvinhphuc_")}
     with _db() as conn:
         rows = conn.execute("SELECT * FROM admin_units WHERE provinceCode = ?", (NEW_PROVINCE_CODE,)).fetchall()
     new = pd.DataFrame([dict(r) for r in rows])

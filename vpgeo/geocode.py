@@ -105,7 +105,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 import sqlite3
@@ -116,7 +115,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -1120,25 +1119,17 @@ def _fields(res: _Result) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- points & polygons
 
 
-def _boundaries() -> Any:
-    try:
-        return importlib.import_module("vpgeo.boundaries")
-    except ImportError as exc:  # pragma: no cover - the module ships with vpgeo
-        raise GeocodeError(f"coordinates need vpgeo.boundaries, which cannot be imported: {exc}") from None
-
-
-_LAYERS = (("district", "districts"), ("commune", "legacy"), ("commune_2025", 2025))
-
-
 def _layers(source: str) -> dict[str, gpd.GeoDataFrame]:
+    from vpgeo import boundaries as b  # lazy: name matching needs no polygons
+
     if source not in ("auto", "official", "approx"):
         raise GeocodeError(f"boundaries must be 'auto', 'official' or 'approx', not {source!r}")
-    b = _boundaries()
+    src = cast("b.Source", source)
     out = {
-        "district": b.load_districts(source=source),
+        "district": b.load_districts(source=src),
         # No official legacy commune polygons exist; the approximation is the only layer (its ``source`` says so).
-        "commune": b.load_communes(vintage="legacy", source="approx" if source == "official" else source),
-        "commune_2025": b.load_communes(vintage=2025, source=source),
+        "commune": b.load_communes(vintage="legacy", source="approx" if src == "official" else src),
+        "commune_2025": b.load_communes(vintage=2025, source=src),
     }
     return {k: (v.to_crs(WGS84) if v.crs is not None and not v.crs.equals(WGS84) else v) for k, v in out.items()}
 

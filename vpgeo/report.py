@@ -398,9 +398,10 @@ def build_report(
 
     chosen = select_corridors(corr, corridor_set)  # fail on a bad set before any slow work
     districts = _load_boundaries(boundaries)
+    # a user polygon file draws the map; named units come from the gazetteer's layers
+    units_source = str(boundaries) if str(boundaries) in {"auto", "official", "approx"} else "approx"
     if sites is not None and not isinstance(sites, gpd.GeoDataFrame):
-        mode = str(boundaries) if str(boundaries) in {"official", "approx"} else "auto"
-        site_gdf = _fill_units(site_gdf, mode)
+        site_gdf = _fill_units(site_gdf, units_source)
     result = check_priority_rule(site_gdf, corr, buffer_km=buffer_km, corridor_set=corridor_set, applies_to=applies_to)
     result.data["boundaries"] = dict(districts.attrs.get("provenance", {}))
     rings = corridor_rings(chosen, rings_km=rings_km, corridor_set=None, clip=districts)
@@ -437,10 +438,9 @@ def build_report(
         access = load_access_points()
     from vpgeo.boundaries import load_communes
 
-    commune_source = str(boundaries) if str(boundaries) in {"auto", "official", "approx"} else "approx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the districts' fallback warning has been given already
-        communes = load_communes(vintage=2025, source=commune_source)  # type: ignore[arg-type]
+        communes = load_communes(vintage=2025, source=units_source)  # type: ignore[arg-type]
     m = plan_map(
         sites=result.table,
         corridors=corr,

@@ -197,7 +197,6 @@ def _verdicts(
         if ("precision_m" in table)
         else np.zeros(len(table))
     )
-    site_p = np.where(np.isnan(site_p), np.nan, site_p)
     lower = np.full(len(table), np.inf)
     upper = np.full(len(table), np.inf)
     for cid in corridor_ids:

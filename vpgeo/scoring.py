@@ -808,8 +808,7 @@ def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
     raw = read_table(src)
     placed = geocode(raw, address=address_col)
     geoms = [
-        Point(x, y) if pd.notna(x) and pd.notna(y) else None
-        for x, y in zip(placed["lon"], placed["lat"], strict=True)
+        Point(x, y) if pd.notna(x) and pd.notna(y) else None for x, y in zip(placed["lon"], placed["lat"], strict=True)
     ]
     out = gpd.GeoDataFrame(placed, geometry=geoms, crs="EPSG:4326")
     out.attrs.update(raw.attrs)
