@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CRSError",
+    "CRSWarning",
     "DataSourceError",
     "GeocodeError",
     "InputError",
@@ -58,3 +59,7 @@ class DataSourceError(VpgeoError):
 
 class GeocodeError(VpgeoError):
     """Geocoding was asked for in a way that cannot work (e.g. no address, commune or coordinate columns)."""
+
+
+class CRSWarning(UserWarning):
+    """Geographic coordinates were reprojected to a metric CRS before an operation measured them."""

@@ -36,7 +36,6 @@ import json
 import math
 import os
 import struct
-import warnings
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -494,10 +493,42 @@ def _classes_text(bins: Sequence[float], lo: float, counts: Sequence[int]) -> li
     return out
 
 
-def _classify(values: np.ndarray, *, k: int, scheme: str) -> tuple[np.ndarray, list[float]]:
-    """Class index per value and the classes' upper bounds, from mapclassify (NaN values: class -1)."""
-    import mapclassify
+def _jenks_bounds(y: np.ndarray, k: int) -> list[float]:
+    """Exact Fisher–Jenks upper bounds of ``k`` classes of sorted ``y`` (dynamic programme, O(k·n²)).
 
+    Written out because the map's classes are few and small, and importing mapclassify (and with it
+    scipy.stats) costs seconds of start-up; tests check it against mapclassify.
+    """
+    n = y.size
+    s1 = np.concatenate([[0.0], np.cumsum(y)])
+    s2 = np.concatenate([[0.0], np.cumsum(y * y)])
+
+    def ssd(i: np.ndarray, j: int) -> np.ndarray:  # within-class squared deviation of y[i:j]
+        m = j - i
+        return s2[j] - s2[i] - (s1[j] - s1[i]) ** 2 / m
+
+    cost = np.full((k + 1, n + 1), np.inf)
+    back = np.zeros((k + 1, n + 1), dtype=int)
+    cost[0, 0] = 0.0
+    for c in range(1, k + 1):
+        for j in range(c, n + 1):
+            i = np.arange(c - 1, j)
+            total = cost[c - 1, i] + ssd(i, j)
+            best = int(np.argmin(total))
+            cost[c, j], back[c, j] = total[best], i[best]
+    ends, j = [], n
+    for c in range(k, 0, -1):
+        ends.append(j)
+        j = back[c, j]
+    return [float(y[e - 1]) for e in reversed(ends)]
+
+
+def _classify(values: np.ndarray, *, k: int, scheme: str) -> tuple[np.ndarray, list[float]]:
+    """Class index per value and the classes' upper bounds (NaN values: class -1).
+
+    ``fisher_jenks`` for the few district values, ``quantiles`` for many candidates; a value equal to a
+    bound falls in that bound's class, as in mapclassify.
+    """
     cls = np.full(values.shape, -1, dtype=int)
     finite = np.isfinite(values)
     y = values[finite]
@@ -508,9 +539,12 @@ def _classify(values: np.ndarray, *, k: int, scheme: str) -> tuple[np.ndarray, l
     if k <= 1:
         cls[finite] = 0
         return cls, [float(uniq[-1])]
-    classifier = mapclassify.FisherJenks(y, k=k) if scheme == "fisher_jenks" else mapclassify.Quantiles(y, k=k)
-    cls[finite] = np.asarray(classifier.yb, dtype=int)
-    return cls, [float(b) for b in classifier.bins]
+    if scheme == "fisher_jenks":
+        bins = _jenks_bounds(np.sort(y), k)
+    else:
+        bins = list(dict.fromkeys(float(q) for q in np.quantile(y, np.linspace(0, 1, k + 1)[1:])))
+    cls[finite] = np.searchsorted(np.asarray(bins), y, side="left")
+    return cls, bins
 
 
 def _palette(colours: Sequence[str], k: int) -> list[str]:
@@ -685,7 +719,7 @@ def plan_map(
         defaults to EPSG:4326; ``"label"`` names it in the legend), or any object with ``score``,
         ``bounds`` and ``crs``; resampled to longitude/latitude and drawn as an image overlay.
     choropleth : str, optional
-        A numeric column of ``districts`` to classify (Fisher–Jenks natural breaks, mapclassify, k ≤ 5).
+        A numeric column of ``districts`` to classify (Fisher–Jenks natural breaks, k ≤ 5).
     provenance : mapping, optional
         Data sources and vintages, rule parameters...; shown escaped in a panel with the vpgeo version,
         the CRS and ``generated_at`` (added when missing), and each layer's ``attrs["provenance"]``.
@@ -893,9 +927,7 @@ def _add_choropleth(m: folium.Map, d: gpd.GeoDataFrame, column: str, legend: lis
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
         raise InputError(f"non-numeric value {d[column][bad].iloc[0]!r}; use numbers", row=row, field=column)
-    with warnings.catch_warnings():  # mapclassify's note that numba would be faster (9 districts: no need)
-        warnings.simplefilter("ignore", UserWarning)
-        cls, bins = _classify(values.to_numpy(dtype=float), k=5, scheme="fisher_jenks")
+    cls, bins = _classify(values.to_numpy(dtype=float), k=5, scheme="fisher_jenks")
     colours = _palette(_CHORO, len(bins))
     styles = [{"color": "#666", "weight": 1, "fill": True, "fillColor": c, "fillOpacity": 0.7} for c in colours]
     styles.append({"color": "#666", "weight": 1, "fill": True, "fillColor": "#d9d9d9", "fillOpacity": 0.5})
@@ -915,7 +947,7 @@ def _add_choropleth(m: folium.Map, d: gpd.GeoDataFrame, column: str, legend: lis
     counts = [int((cls == i).sum()) for i in range(len(bins))]
     rows = _classes_text(bins, float(finite.min()) if finite.size else 0.0, counts)
     legend.append(
-        f"<h4>{col_label}</h4><div>Fisher–Jenks, k = {len(bins)} (mapclassify)</div>"
+        f"<h4>{col_label}</h4><div>Fisher–Jenks, k = {len(bins)}</div>"
         + "".join(_legend_row(_swatch_fill(c), t) for c, t in zip(colours, rows, strict=True))
         + (_legend_row(_swatch_fill("#d9d9d9"), "không có số liệu / no data") if (cls < 0).any() else "")
     )
