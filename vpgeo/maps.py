@@ -505,7 +505,7 @@ def _jenks_bounds(y: np.ndarray, k: int) -> list[float]:
 
     def ssd(i: np.ndarray, j: int) -> np.ndarray:  # within-class squared deviation of y[i:j]
         m = j - i
-        return s2[j] - s2[i] - (s1[j] - s1[i]) ** 2 / m
+        return np.asarray(s2[j] - s2[i] - (s1[j] - s1[i]) ** 2 / m)
 
     cost = np.full((k + 1, n + 1), np.inf)
     back = np.zeros((k + 1, n + 1), dtype=int)
