@@ -26,7 +26,7 @@ from importlib import resources
 import pandas as pd
 
 from vpgeo import gazetteer
-from vpgeo import geocode as gc
+from vpgeo import geocoding as gc
 
 
 def _plain(text: str) -> str:

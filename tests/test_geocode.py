@@ -1,4 +1,4 @@
-"""vpgeo.geocode: real names, addresses and points of Vĩnh Phúc; ambiguous, outside and typo'd cases."""
+"""vpgeo.geocoding: real names, addresses and points of Vĩnh Phúc; ambiguous, outside and typo'd cases."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from shapely.geometry import Point, box
 from vpgeo import gazetteer
 from vpgeo.crs import to_metric
 from vpgeo.errors import GeocodeError, InputError
-from vpgeo.geocode import MATCH_STATUSES, OUTPUT_COLUMNS, geocode, geocode_file, match_name
+from vpgeo.geocoding import MATCH_STATUSES, OUTPUT_COLUMNS, geocode, geocode_file, match_name
 from vpgeo.io import read_table
 from vpgeo.text import key
 

@@ -27,7 +27,7 @@ from shapely.geometry import Point
 import vpgeo
 from vpgeo.errors import VpgeoError
 from vpgeo.gazetteer import communes_2025, legacy_communes
-from vpgeo.geocode import match_name
+from vpgeo.geocoding import match_name
 from vpgeo.measure import corridor_distances
 from vpgeo.rules import VERDICTS, check_priority_rule, verdict
 from vpgeo.scoring import DECAYS, score_candidates

@@ -186,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "geocode":
-        from vpgeo.geocode import geocode_file
+        from vpgeo.geocoding import geocode_file
 
         _refuse_overwrite(args.out, force=args.force)
         if (args.lon_col and not args.lat_col) or (args.lat_col and not args.lon_col):

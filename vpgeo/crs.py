@@ -24,7 +24,7 @@ from typing import TypeVar
 import geopandas as gpd
 from pyproj import CRS
 
-from vpgeo.errors import CRSError
+from vpgeo.errors import CRSError, CRSWarning
 
 __all__ = [
     "METRIC",
@@ -47,10 +47,6 @@ METRIC = VN2000_TM3
 METRIC_CRSES = frozenset({5897, 32648})
 
 G = TypeVar("G", gpd.GeoDataFrame, gpd.GeoSeries)
-
-
-class CRSWarning(UserWarning):
-    """Geographic coordinates were reprojected to a metric CRS before an operation measured them."""
 
 
 def _is_vn2000_without_shift(crs: CRS) -> bool:

@@ -299,7 +299,7 @@ def _load_inputs(
 
 def _fill_units(sites: gpd.GeoDataFrame, boundaries: str) -> gpd.GeoDataFrame:
     """Give user sites their legacy district, commune and 2025 commune from their position."""
-    from vpgeo.geocode import geocode
+    from vpgeo.geocoding import geocode
 
     geom = sites.geometry
     has = ~(geom.isna() | geom.is_empty)

@@ -802,7 +802,7 @@ def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
     """Candidates given by address: placed at their commune's point; unplaced rows keep no geometry."""
     from shapely.geometry import Point
 
-    from vpgeo.geocode import geocode
+    from vpgeo.geocoding import geocode
     from vpgeo.io import read_table
 
     raw = read_table(src)
