@@ -4,7 +4,9 @@ Golden values in tests/data/golden/*.json were computed by scripts/capture_golde
 architecture refactor (each file records its commit). This test recomputes them with the same functions and
 compares key by key:
 
-- every key must still be produced, with the same structure (type, length, ids);
+- every key must still be produced, with the same structure (type, length, ids); lists of columns, files and
+  keys may gain entries but not lose any;
+- computing them emits no warning (recorded so that the values are still compared, then reported);
 - every value must match exactly (floats to 1e-6, the precision they were stored with), unless its key is
   listed in ``EXPECTED_CHANGES`` with the reason it changed on purpose. Those keys still get the structure
   check, and a listed key that no longer exists in the golden files fails (no stale excuses).
@@ -41,6 +43,8 @@ EXPECTED_CHANGES: dict[str, str] = {
 }
 
 _NUMBER = (int, float)
+#: lists of names where new entries are allowed and only a lost one is a difference
+_SUPERSET = re.compile(r"\.(columns|files|keys)$")
 _STABLE = re.compile(r"(^|\.)(rows|columns|site_id|exit|files|crs|keys)$|^geocode\.|^cli\.geocode\.|\.user\.")
 
 
@@ -62,9 +66,10 @@ def _golden(section: str) -> dict[str, Any]:
 
 
 @cache
-def _current(section: str) -> dict[str, Any]:
-    values: dict[str, Any] = _capture().compute(section, quiet=False)
-    return values
+def _current(section: str) -> tuple[dict[str, Any], list[str]]:
+    """The section's values now, and the warnings computing them emitted (recorded, then failed on below)."""
+    values, caught = _capture().compute_with_warnings(section)
+    return values, caught
 
 
 def _expected_change(key: str) -> str | None:
@@ -121,6 +126,10 @@ def compare(golden: dict[str, Any], current: dict[str, Any]) -> list[str]:
         reason = _expected_change(key)
         if key not in current:
             problems.append(f"{key}: no longer computed")
+        elif _SUPERSET.search(key) and isinstance(value, list) and isinstance(current[key], list):
+            lost = sorted(set(map(str, value)) - set(map(str, current[key])))
+            if lost:  # a new column or file is fine; a lost one breaks users' scripts
+                problems.append(f"{key}: no longer present: {lost}")
         elif _shape(value, loose=reason is not None) != _shape(current[key], loose=reason is not None):
             problems.append(f"{key}: structure changed {_shape(value)} -> {_shape(current[key])}")
         elif reason is None and not _same(value, current[key]):
@@ -156,6 +165,9 @@ def test_compare_finds_a_changed_value_and_a_lost_key() -> None:
     assert compare(golden, {**golden, "b.score": {"P1": 0.5, "P2": 0.26}}) == ["b.score: P2: 0.25 -> 0.26"]
     assert compare(golden, {**golden, "c.name": ["x"]})[0].startswith("c.name: structure changed")
     assert compare(golden, {"a.rows": 3, "c.name": ["x", "y"]}) == ["b.score: no longer computed"]
+    cols = {"t.columns": ["id", "score"]}
+    assert compare(cols, {"t.columns": ["id", "score", "flags"]}) == []  # a new column is not a difference
+    assert compare(cols, {"t.columns": ["id", "flags"]}) == ["t.columns: no longer present: ['score']"]
 
 
 # ------------------------------------------------------------------------------------------ the results
@@ -165,7 +177,8 @@ def test_compare_finds_a_changed_value_and_a_lost_key() -> None:
 @pytest.mark.parametrize("section", SECTIONS)
 def test_results_as_before_the_refactor(section: str) -> None:
     golden = _golden(section)
-    problems = compare(golden["values"], _current(section))
+    values, caught = _current(section)
+    problems = compare(golden["values"], values) + [f"warning: {w}" for w in caught]
     assert not problems, (
         f"{section}: results differ from the golden values of {golden['commit'][:10]} "
         "(list deliberate changes in EXPECTED_CHANGES with the reason):\n" + "\n".join(problems)
