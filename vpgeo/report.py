@@ -140,9 +140,24 @@ _PROVENANCE_KEYS = {
     "vintage": "Năm dữ liệu / Vintage",
     "retrieved": "Ngày tải / Retrieved",
     "note": "Ghi chú / Note",
+    "approximate": "Gần đúng / Approximate",
+    "derived_from": "Dẫn xuất từ / Derived from",
+    "method": "Phương pháp / Method",
+    "built_by": "Chương trình dựng / Built by",
+    "official_alternative": "Lớp chính thức thay thế / Official alternative",
+    "kind": "loại / kind",
+    "location_method": "cách định vị / located by",
+    "phase": "giai đoạn / phase",
     "notes": "Ghi chú / Notes",
 }
-_VALUE_LABELS = {**METHOD_LABELS, **PHASE_LABELS, "user": "bạn / you (the user)", "sites": "khu, cụm / sites"}
+_VALUE_LABELS = {
+    **METHOD_LABELS,
+    **PHASE_LABELS,
+    "user": "bạn / you (the user)",
+    "sites": "khu, cụm / sites",
+    "approximate": "gần đúng / approximate",
+    "official": "chính thức / official",
+}
 
 
 def _label(code: object, labels: Mapping[str, str]) -> str:
@@ -225,16 +240,22 @@ def _target_rows(result: RuleResult) -> list[dict[str, str]]:
 def _plain(value: object, depth: int = 0) -> str:
     """A provenance value as reading text: lists joined, mappings as "key: value", never a Python repr."""
     if isinstance(value, Mapping):
-        sep = "; " if depth == 0 else ", "
-        inner = [f"{_provenance_key(k) if depth == 0 else k}: {_plain(v, depth + 1)}" for k, v in value.items()]
-        return sep.join(inner) if depth == 0 else "(" + sep.join(inner) + ")"
+        if depth <= 1:
+            return "; ".join(
+                f"{_provenance_key(k) if depth == 0 else _word(k)}: {_plain(v, depth + 1)}" for k, v in value.items()
+            )
+        return ", ".join(f"{_word(k)} {_plain(v, depth + 1)}" for k, v in value.items())
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(_plain(v, depth + 1) for v in value)
-    if is_missing(value):
-        return MISSING
-    if isinstance(value, str) and depth > 0:
-        return _VALUE_LABELS.get(value, value)
-    return str(value)
+    if is_missing(value) or isinstance(value, bool):
+        return fmt_number(value)
+    return _word(value) if isinstance(value, str) and depth > 0 else str(value)
+
+
+def _word(code: object) -> str:
+    """A code inside a provenance value (a location method, a phase, a count's key) in words."""
+    text = str(code)
+    return _VALUE_LABELS.get(text) or _PROVENANCE_KEYS.get(text) or text
 
 
 def _provenance_key(key: object) -> str:
@@ -353,7 +374,8 @@ table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
 .kpis{display:flex;flex-wrap:wrap;gap:.8em;margin:1em 0}
 .kpi{padding:.6em 1em;border:1px solid #d0d7de;border-radius:6px;min-width:10em}.kpi b{font-size:1.8em;display:block}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #d0d7de}
-.note{color:#57606a;font-size:.9em}table.prov th[scope=row]{width:13em}code{overflow-wrap:anywhere}
+.note{color:#57606a;font-size:.9em}table.prov th{width:13em;overflow-wrap:normal}
+table.prov th[scope=rowgroup]{width:8em}.v{white-space:nowrap}code{overflow-wrap:anywhere}
 @page{size:A4;margin:12mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:9pt}nav{display:none}
 a{color:inherit;text-decoration:none}table{font-size:7.5pt}thead{display:table-header-group}
@@ -436,7 +458,7 @@ def _verdict_html(code: object) -> str:
     if is_missing(code):
         return MISSING
     c = str(code)
-    return f'<span class="{_e(c)}">{_e(VERDICT_LABELS.get(c, c))}</span>' if c in VERDICT_LABELS else _e(c)
+    return f'<span class="v {_e(c)}">{_e(VERDICT_LABELS.get(c, c))}</span>' if c in VERDICT_LABELS else _e(c)
 
 
 def _small(text: str) -> str:
@@ -597,7 +619,11 @@ def report_html(
     """
     cov = result.coverage
     data = result.data
-    meta = " · ".join(_e(data.get(k, "")) for k in ("plan", "vpgeo_version", "generated_at") if data.get(k))
+    meta = " · ".join(
+        _e(("vpgeo " if k == "vpgeo_version" else "") + str(data[k]))
+        for k in ("plan", "vpgeo_version", "generated_at")
+        if data.get(k)
+    )
     png = (
         '<figure><img src="map.png" alt="Bản đồ các khu, cụm và hành lang / Map of the sites and corridors">'
         '<figcaption class="note">Bản đồ tĩnh / Static map (map.png)</figcaption></figure>'
