@@ -572,6 +572,18 @@ def _provenance_html(result: RuleResult) -> str:
     return f'<table class="prov"><thead>{head}</thead><tbody>{"".join(parts)}</tbody></table>'
 
 
+def _scope_words(spec: str) -> str:
+    """The rule's scope (``KIND[:PHASE|PHASE…][,KIND…]`` or ``all``) in words."""
+    if spec.strip().lower() == "all":
+        return "tất cả các khu, cụm / all sites"
+    parts = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        kind, _, phases = part.partition(":")
+        names = [_label(p.strip(), PHASE_LABELS) for p in phases.split("|") if p.strip()]
+        parts.append(f"{kind.strip()}: " + (", ".join(names) if names else "mọi giai đoạn / all phases"))
+    return "; ".join(parts)
+
+
 def _rule_html(result: RuleResult, corridor_names: Mapping[str, str]) -> str:
     r, c = result.rule, result.counts["applicable"]
     names = ", ".join(f"{cid} ({corridor_names[cid]})" if cid in corridor_names else cid for cid in r["corridors"])
@@ -581,7 +593,7 @@ def _rule_html(result: RuleResult, corridor_names: Mapping[str, str]) -> str:
     )
     return f"""<p>{_e(r["text_vi"])}<br><i>{_e(r["text_en"])}</i></p>
 <p>Vùng đệm / buffer <b>{_e(f"{r['buffer_km']:g}")} km</b> · hành lang / corridors: {_e(names)}
-· áp dụng cho / applies to: <code>{_e(r["applies_to"])}</code></p>
+· áp dụng cho / applies to: {_e(_scope_words(str(r["applies_to"])))}</p>
 <p>Số khu, cụm mà quy tắc áp dụng, theo kết luận / Sites the rule applies to, by verdict:</p>
 <div class="kpis">{kpis}</div>
 <p class="note">Kết luận có tính đến độ bất định vị trí của khu và của hành lang: “có” khi chắc chắn nằm trong
@@ -589,7 +601,7 @@ vùng đệm, “không” khi chắc chắn nằm ngoài, còn lại “chưa c
 uncertainty of the site and of the corridor: yes when surely within the buffer, no when surely outside it,
 otherwise uncertain.</i></p>
 <details class="note"><summary>Chi tiết phương pháp / Method detail</summary>
-<p>{_e(r["precision_policy"])}</p></details>"""
+<p>{_e(r["precision_policy"])}</p><p><code>applies_to = {_e(r["applies_to"])}</code></p></details>"""
 
 
 def report_html(
