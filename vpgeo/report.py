@@ -159,6 +159,23 @@ _VALUE_LABELS = {
     "official": "chính thức / official",
 }
 
+# codes inside the data's own prose (provenance statements), said in words; file names are left alone
+_CODE_WORDS = {
+    **{k: v.split(" / ")[-1] for k, v in {**METHOD_LABELS, **PHASE_LABELS}.items() if "_" in k},
+    "published_point": "published point",
+    "precision_m": "precision (m)",
+    "area_ha": "area (ha)",
+    "site_id": "site id",
+    "within_buffer": "verdict",
+}
+_CODE_RE = re.compile(
+    r"(?<![\w/.])(" + "|".join(map(re.escape, sorted(_CODE_WORDS, key=len, reverse=True))) + r")(?![\w/])"
+)
+
+
+def _prose(text: str) -> str:
+    return _CODE_RE.sub(lambda m: _CODE_WORDS[m.group(1)], text)
+
 
 def _label(code: object, labels: Mapping[str, str]) -> str:
     """A code's bilingual label; an unknown code (e.g. a user's own value) as written."""
@@ -249,13 +266,13 @@ def _plain(value: object, depth: int = 0) -> str:
         return ", ".join(_plain(v, depth + 1) for v in value)
     if is_missing(value) or isinstance(value, bool):
         return fmt_number(value)
-    return _word(value) if isinstance(value, str) and depth > 0 else str(value)
+    return _word(value) if isinstance(value, str) and depth > 0 else _prose(str(value))
 
 
 def _word(code: object) -> str:
     """A code inside a provenance value (a location method, a phase, a count's key) in words."""
     text = str(code)
-    return _VALUE_LABELS.get(text) or _PROVENANCE_KEYS.get(text) or text
+    return _VALUE_LABELS.get(text) or _PROVENANCE_KEYS.get(text) or _prose(text)
 
 
 def _provenance_key(key: object) -> str:
@@ -375,7 +392,7 @@ table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
 .kpi{padding:.6em 1em;border:1px solid #d0d7de;border-radius:6px;min-width:10em}.kpi b{font-size:1.8em;display:block}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #d0d7de}
 .note{color:#57606a;font-size:.9em}table.prov th{width:13em;overflow-wrap:normal}
-table.prov th[scope=rowgroup]{width:8em}.v{white-space:nowrap}code{overflow-wrap:anywhere}
+table.prov th[scope=rowgroup]{width:8em}.w{white-space:nowrap}code{overflow-wrap:anywhere}
 @page{size:A4;margin:12mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:9pt}nav{display:none}
 a{color:inherit;text-decoration:none}table{font-size:7.5pt}thead{display:table-header-group}
@@ -458,7 +475,10 @@ def _verdict_html(code: object) -> str:
     if is_missing(code):
         return MISSING
     c = str(code)
-    return f'<span class="v {_e(c)}">{_e(VERDICT_LABELS.get(c, c))}</span>' if c in VERDICT_LABELS else _e(c)
+    if c not in VERDICT_LABELS:
+        return _e(c)
+    vi, en = VERDICT_LABELS[c].split(" / ")
+    return f'<span class="{c}"><span class="w">{_e(vi)}</span> / <span class="w">{_e(en)}</span></span>'
 
 
 def _small(text: str) -> str:
