@@ -147,6 +147,10 @@ def test_report_html_shows_per_corridor_verdicts_and_intervals() -> None:
     r.table["dmax_X_km"] = [1.2345, 10.123, float("nan")]
     r.table["p_within"] = [1.0, 0.45, float("nan")]
     page = report_html(r, sites_table(r), has_png=False)
+    # the rule applies to S1 (KCN new_2030, yes on X) and S3 (KCN older_plan, uncertain); not to S2 (a CCN)
+    assert r.table["rule_applies"].tolist() == [True, False, True]
+    assert "| X | 1 | 0 | 1 |" in compliance_markdown(r)
+    assert '<td class="n" data-v="1">1</td><td class="n" data-v="0">0</td><td class="n" data-v="1">1</td>' in page
     assert "X (≤ 5 km)" in page
     assert "0.81–1.23 km" in page and "4.5–10.1 km" in page
     assert "45 % trong vùng đệm / within" in page

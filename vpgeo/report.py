@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SITES_CSV_COLUMNS",
     "compliance_markdown",
+    "per_corridor_counts",
     "report_html",
     "sites_table",
 ]
@@ -254,6 +255,23 @@ def _target_rows(result: RuleResult) -> list[dict[str, str]]:
     return rows
 
 
+def per_corridor_counts(result: RuleResult) -> pd.DataFrame:
+    """Verdicts per corridor of the sites the rule applies to, from the table's ``verdict_<ID>`` columns.
+
+    One row per corridor of the rule that has such a column (none when the table has none), with the
+    columns ``corridor``, ``yes``, ``no``, ``uncertain``.
+    """
+    t = result.table
+    applies = t["rule_applies"].astype(bool) if "rule_applies" in t else pd.Series(True, index=t.index)
+    rows = []
+    for cid in [str(c) for c in result.rule.get("corridors", [])]:
+        col = f"verdict_{cid}"
+        if col in t.columns:
+            v = t.loc[applies, col].astype(str)
+            rows.append({"corridor": cid, **{k: int((v == k).sum()) for k in VERDICT_LABELS}})
+    return pd.DataFrame(rows, columns=["corridor", *VERDICT_LABELS])
+
+
 def _plain(value: object, depth: int = 0) -> str:
     """A provenance value as reading text: lists joined, mappings as "key: value", never a Python repr."""
     if isinstance(value, Mapping):
@@ -325,6 +343,15 @@ def _md_targets(result: RuleResult) -> list[str]:
     return lines
 
 
+def _md_per_corridor(result: RuleResult) -> list[str]:
+    counts = per_corridor_counts(result)
+    if counts.empty:
+        return []
+    head = ["| Hành lang / corridor | " + " | ".join(VERDICT_LABELS.values()) + " |", "|---|---|---|---|"]
+    body = [f"| {_md(r.corridor)} | {r.yes} | {r.no} | {r.uncertain} |" for r in counts.itertuples(index=False)]
+    return ["Theo từng hành lang / per corridor:", "", *head, *body, ""]
+
+
 def compliance_markdown(result: RuleResult) -> str:
     """``compliance.md``: the rule, counts, targets and data, in Vietnamese then English."""
     r, c = result.rule, result.counts["applicable"]
@@ -346,6 +373,7 @@ def compliance_markdown(result: RuleResult) -> str:
         "|---|---|",
         *[f"| {VERDICT_LABELS[k]} | {c[k]} |" for k in ("yes", "no", "uncertain")],
         "",
+        *_md_per_corridor(result),
         "## Chỉ tiêu quy hoạch / Plan targets",
         "",
         *_md_targets(result),
@@ -604,6 +632,19 @@ def _scope_words(spec: str) -> str:
     return "; ".join(parts)
 
 
+def _per_corridor_html(result: RuleResult, corridor_names: Mapping[str, str]) -> str:
+    counts = per_corridor_counts(result)
+    if counts.empty:
+        return ""
+    rows = [
+        [(_e(f"{r.corridor} ({corridor_names[r.corridor]})" if r.corridor in corridor_names else r.corridor), None)]
+        + [(_e(fmt_number(int(getattr(r, k)))), str(getattr(r, k))) for k in VERDICT_LABELS]
+        for r in counts.itertuples(index=False)
+    ]
+    headers = ["Hành lang / Corridor", *(VERDICT_LABELS[k].capitalize() for k in VERDICT_LABELS)]
+    return _table(headers, rows, sortable=False, numeric=[False, True, True, True])
+
+
 def _rule_html(result: RuleResult, corridor_names: Mapping[str, str]) -> str:
     r, c = result.rule, result.counts["applicable"]
     names = ", ".join(f"{cid} ({corridor_names[cid]})" if cid in corridor_names else cid for cid in r["corridors"])
@@ -616,6 +657,7 @@ def _rule_html(result: RuleResult, corridor_names: Mapping[str, str]) -> str:
 · áp dụng cho / applies to: {_e(_scope_words(str(r["applies_to"])))}</p>
 <p>Số khu, cụm mà quy tắc áp dụng, theo kết luận / Sites the rule applies to, by verdict:</p>
 <div class="kpis">{kpis}</div>
+{_per_corridor_html(result, corridor_names)}
 <p class="note">Kết luận có tính đến độ bất định vị trí của khu và của hành lang: “có” khi chắc chắn nằm trong
 vùng đệm, “không” khi chắc chắn nằm ngoài, còn lại “chưa chắc”.<br><i>Verdicts account for the positional
 uncertainty of the site and of the corridor: yes when surely within the buffer, no when surely outside it,
