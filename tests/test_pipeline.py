@@ -83,6 +83,7 @@ def test_user_report_speaks_of_the_table_given(user_report: ReportResult) -> Non
         assert "news and provincial pages" not in text and "báo chí" not in text
         assert "mine.csv" in text
     assert "Chênh lệch / Gap" not in page
+    assert "<title>Kiểm tra quy tắc cho bảng của bạn / Rule check of your table — vpgeo</title>" in page
     doc = json.loads(user_report.files["compliance.json"].read_text(encoding="utf-8"))
     assert doc["coverage"]["scope"] == "user"
     assert doc["targets"]["kcn_2030"]["plan"] == 24  # the plan's figure, for reference

@@ -35,6 +35,8 @@ __all__ = ["ReportResult", "build_report"]
 _NAMED_SOURCES = ("auto", "official", "approx")
 _PLACED = ("exact", "fuzzy", "historical")
 _EMBEDDED_SITES_FILE = "data/sites.geojson"
+_PLAN_TITLE = "Kiểm tra quy hoạch / Plan check"
+_USER_TITLE = "Kiểm tra quy tắc cho bảng của bạn / Rule check of your table"
 
 Progress = Callable[[str], None]
 
@@ -500,7 +502,8 @@ def build_report(
     files |= _write_maps(out_dir, result, inputs, layers, tiles=tiles, png=png, say=say)
     say("writing report.html")
     files["report.html"] = out_dir / "report.html"
-    html_text = report_html(result, table, has_png=png, corridor_names=_corridor_names(inputs.corridors))
+    title = _USER_TITLE if result.coverage.get("scope") == "user" else _PLAN_TITLE
+    html_text = report_html(result, table, has_png=png, corridor_names=_corridor_names(inputs.corridors), title=title)
     files["report.html"].write_text(html_text, encoding="utf-8")
     written = write_rejects(inputs.rejects, out_dir / "rejects.csv") if len(inputs.rejects) else None
     if written is not None:
