@@ -137,6 +137,7 @@ def test_report_html_is_bilingual_without_codes_or_reprs() -> None:
     assert "{'" not in text and "': " not in text
     assert "mới đến 2030 / new by 2030" in text  # the phase new_2030 in words
     assert "điểm công bố" in text  # published_point in words
+    assert "(chưa rõ / unknown)" in text and "(unknown)" not in text.replace("(chưa rõ / unknown)", "")  # S3
     assert "KCN: mới đến 2030 / new by 2030, giai đoạn 2031–2050 / 2031–2050" in text  # the scope in words
 
 

@@ -321,7 +321,10 @@ def _md_table(df: pd.DataFrame) -> str:
         return "(không có / none)"
     head = "| " + " | ".join(_md(COLUMN_LABELS.get(str(c), c)) for c in df.columns) + " |"
     sep = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(_md(fmt_number(v)) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(_md(_UNIT_WORDS.get(str(v), fmt_number(v))) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join([head, sep, *body])
 
 
@@ -445,6 +448,7 @@ th.addEventListener("click",function(){sort(t,i,th);});
 th.addEventListener("keydown",function(e){if(e.key==="Enter"||e.key===" "){e.preventDefault();sort(t,i,th);}});});});
 })();"""
 
+_UNIT_WORDS = {"(unknown)": "(chưa rõ / unknown)"}
 _VERDICT_ORDER = {"yes": "0", "uncertain": "1", "no": "2"}
 
 Cell = tuple[str, str | None]  # (escaped HTML, sort key or None for the cell's text)
@@ -493,7 +497,10 @@ def _frame_table(df: pd.DataFrame) -> str:
         return '<p class="note">Không có / none.</p>'
     numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
     rows = [
-        [(_e(fmt_number(v)), _num_key(v) if isnum else None) for v, isnum in zip(row, numeric, strict=True)]
+        [
+            (_e(_UNIT_WORDS.get(str(v), fmt_number(v))), _num_key(v) if isnum else None)
+            for v, isnum in zip(row, numeric, strict=True)
+        ]
         for row in df.itertuples(index=False)
     ]
     return _table([COLUMN_LABELS.get(str(c), str(c)) for c in df.columns], rows, numeric=numeric)
