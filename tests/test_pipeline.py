@@ -109,6 +109,17 @@ def test_boundaries_file_without_geometry_is_refused(tmp_path: Path) -> None:
     assert exc.value.path == str(tmp_path / "b.csv")
 
 
+def test_a_table_with_every_row_rejected_says_so(tmp_path: Path) -> None:
+    from vpgeo.errors import InputError
+
+    (tmp_path / "bad.csv").write_text("Tên,Loại,Diện tích (ha)\nKCN X,KCN,-5\nCCN Y,CCN,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="all 2 rows were rejected") as exc:
+        build_report(tmp_path / "out", sites=tmp_path / "bad.csv", boundaries="approx", png=False)
+    assert exc.value.path == str(tmp_path / "bad.csv") and "\n" not in str(exc.value)
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv", encoding="utf-8-sig")
+    assert rejects["row"].tolist() == [1, 2] and rejects["reason"].str.contains("not positive").all()
+
+
 def _fresh(code: str) -> str:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.strip()

@@ -421,6 +421,22 @@ def _layers(boundaries: str | Path, chosen: gpd.GeoDataFrame, rings_km: Sequence
     }
 
 
+def _refuse_empty(inputs: _Inputs, sites: object, out_dir: Path) -> None:
+    """No site left to judge: write the rejects (every row keeps its reason) and say so in one line."""
+    from vpgeo.io import write_rejects
+
+    path = str(sites) if isinstance(sites, str | Path) else None
+    if len(inputs.rejects):
+        written = write_rejects(inputs.rejects, out_dir / "rejects.csv")
+        first = inputs.rejects.iloc[0]
+        raise InputError(
+            f"no usable site: all {len(inputs.rejects)} rows were rejected (row {first['row']}: {first['reason']}); "
+            f"every reason is in {written}; fix those rows and run again",
+            path=path,
+        )
+    raise InputError("the site table has no rows; give at least one site", path=path)
+
+
 def _quiet(_: str) -> None:
     return None
 
@@ -489,6 +505,8 @@ def build_report(
     out_dir = check_out_dir(Path(out), force=force)
     say("reading the inputs")
     inputs = _load_inputs(sites, corridors, point_precision_m=point_precision_m, place_by_commune=place_by_commune)
+    if not len(inputs.sites):
+        _refuse_empty(inputs, sites, out_dir)
     corridor_set = _default_corridor_set(corridor_set, inputs)
     chosen = select_corridors(inputs.corridors, corridor_set)  # fail on a bad set before any slow work
     layers = _layers(boundaries, chosen, rings_km)
