@@ -24,6 +24,7 @@ USER_CSV = (
     "KCN Hai,KCN,200,Bình Nguyên,\n"  # a 2025 commune
     "CCN Ba,CCN,40,Hội Thịng; Bình Nguyên,\n"  # two communes: the mean, covering both
     "CCN Bốn,CCN,10,Zzyzx Qwerty,\n"  # no such commune: kept, unplaced
+    'CCN Năm,CCN,5,"xã Đạo Tú, huyện Tam Dương",\n'  # an address in the commune column
 )
 
 
@@ -73,7 +74,14 @@ def test_unknown_commune_stays_unplaced_and_in_the_output(user_report: ReportRes
     assert "no_position" in row["flags"]
     assert row["within_buffer"] == "uncertain"
     csv = pd.read_csv(user_report.files["sites.csv"], encoding="utf-8-sig")
-    assert csv["name"].tolist() == ["CCN Một", "KCN Hai", "CCN Ba", "CCN Bốn"]  # every row, in order
+    assert csv["name"].tolist() == ["CCN Một", "KCN Hai", "CCN Ba", "CCN Bốn", "CCN Năm"]  # every row, in order
+
+
+def test_an_address_in_the_commune_column_is_read_as_one(user_report: ReportResult) -> None:
+    row = _row(user_report, "CCN Năm")
+    hit = match_name("xã Đạo Tú, huyện Tam Dương", mode="address")
+    assert hit["commune"] == "Xã Đạo Tú" and row["commune"] == "Xã Đạo Tú"
+    assert row["precision_m"] == hit["precision_m"] and "commune_by_geocoder" in row["flags"]
 
 
 def test_user_report_speaks_of_the_table_given(user_report: ReportResult) -> None:
@@ -88,7 +96,7 @@ def test_user_report_speaks_of_the_table_given(user_report: ReportResult) -> Non
     assert doc["coverage"]["scope"] == "user"
     assert doc["targets"]["kcn_2030"]["plan"] == 24  # the plan's figure, for reference
     assert all(t["gap"] is None and t["compared"] is False for t in doc["targets"].values())
-    assert "4 sites (1 KCN, 3 CCN; 280 ha" in doc["coverage"]["statement_en"]
+    assert "5 sites (1 KCN, 4 CCN; 285 ha" in doc["coverage"]["statement_en"]
 
 
 def test_is_embedded_sites() -> None:

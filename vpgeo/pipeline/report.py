@@ -140,14 +140,16 @@ def _geocode_names(text: object, district: object) -> list[dict[str, Any]] | Non
     """Every commune named in ``text``, resolved by the geocoder; None when one of them is not placed."""
     from vpgeo.geocoding import match_name
 
-    hits = []
+    def placed(hit: dict[str, Any]) -> bool:
+        return hit["match_status"] in _PLACED and all(math.isfinite(hit[k]) for k in ("lon", "lat", "precision_m"))
+
     dist = "" if district is None or (isinstance(district, float) and math.isnan(district)) else str(district)
-    for name in _names(text):
-        hit = match_name(name, district=dist, mode="commune")
-        if hit["match_status"] not in _PLACED or not all(math.isfinite(hit[k]) for k in ("lon", "lat", "precision_m")):
-            return None
-        hits.append(hit)
-    return hits or None
+    hits = [match_name(name, district=dist, mode="commune") for name in _names(text)]
+    if hits and all(placed(h) for h in hits):
+        return hits
+    # not a list of communes: perhaps an address ("xã Đạo Tú, huyện Tam Dương")
+    whole = match_name(str(text), district=dist, mode="address")
+    return [whole] if placed(whole) else None
 
 
 def _joined(hits: Sequence[dict[str, Any]], col: str) -> str | None:
