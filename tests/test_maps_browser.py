@@ -18,6 +18,9 @@ from shapely.geometry import LineString, Point, box
 
 from vpgeo.maps import plan_map, save_map
 
+webdriver_wait = pytest.importorskip("selenium.webdriver.support.wait")
+WebDriverWait = webdriver_wait.WebDriverWait
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,11 +66,7 @@ def _open(drv: Any, path: Path) -> list[dict[str, Any]]:
     """Load the file and wait until the first frames after adding the layers are drawn; return log entries."""
     drv.get_log("browser")  # drop entries of the previous page
     drv.get(path.as_uri())
-    drv.set_script_timeout(60)
-    drv.execute_async_script(
-        "var done = arguments[arguments.length - 1];"
-        "(function wait() { if (window.vpgeo && vpgeo.drawn) { done(); } else { setTimeout(wait, 20); } })();"
-    )
+    WebDriverWait(drv, 60).until(lambda d: d.execute_script("return !!(window.vpgeo && vpgeo.drawn)"))
     return list(drv.get_log("browser"))
 
 
@@ -172,3 +171,39 @@ def test_hostile_name_is_text(driver: Any, full_map: Path) -> None:
     assert driver.execute_script("return document.querySelectorAll('img').length") == 0
     assert driver.execute_script("return document.getElementById('vpgeo-provenance').textContent").count(HOSTILE) == 1
     assert _severe(driver.get_log("browser")) == []
+
+
+HOSTILE_NAMES = [
+    "{{7*7}}", "{# x", "{{B", "</script><script>window.__pwned = 1;</script>", "\"'><svg onload=\"window.__pwned=3\">",
+    "A\u2028B", "javascript:alert(1)", "<img src=x onerror=alert(1)>", "{{ lipsum.__globals__ }}",
+]  # fmt: skip
+
+
+def test_hostile_names_render_as_text_and_run_nothing(driver: Any, tmp_path: Path) -> None:
+    n = len(HOSTILE_NAMES)
+    sites = gpd.GeoDataFrame(
+        {"site_id": [f"S{i}" for i in range(n)], "name": HOSTILE_NAMES, "kind": ["KCN"] * n, "area_ha": [50.0] * n},
+        geometry=[Point(105.5 + 0.02 * i, 21.3) for i in range(n)], crs="EPSG:4326",
+    )  # fmt: skip
+    corridors = gpd.GeoDataFrame(
+        {"name": HOSTILE_NAMES, "kind": ["expressway"] * n},
+        geometry=[LineString([(105.4, 21.2 + 0.01 * i), (105.8, 21.2 + 0.01 * i)]) for i in range(n)], crs=4326,
+    )
+    m = plan_map(sites=sites, corridors=corridors, title=HOSTILE_NAMES[3], provenance={"file": HOSTILE_NAMES[4]})
+    log = _open(driver, save_map(m, tmp_path / "hostile.html"))
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+    texts = driver.execute_script(
+        "var out = [];"
+        "vpgeo.layers.sites.eachLayer(function (l) {"
+        " l.openPopup(); out.push(l.getPopup().getElement().textContent); });"
+        "return out;"
+    )
+    for name in HOSTILE_NAMES:
+        assert any(name in t for t in texts), name
+    assert driver.execute_script("return document.title") == HOSTILE_NAMES[3]
+    assert HOSTILE_NAMES[4] in driver.execute_script("return document.getElementById('vpgeo-provenance').textContent")
+    assert driver.execute_script("return document.querySelectorAll('img, svg[onload], a[href^=\"javascript\"]')"
+                                 ".length") == 0  # fmt: skip
+    assert _severe(log + driver.get_log("browser")) == []
+    # no alert() ran (an open alert would make this call raise UnexpectedAlertPresentException)
+    assert driver.execute_script("return 1") == 1

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html as _html
-import json
 import math
 import os
 import struct
@@ -46,12 +45,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure, MacroElement
-from folium.map import Layer
-from folium.template import Template
 from shapely.geometry import mapping
 
 from vpgeo import _assets
+from vpgeo import _leaflet as _lf
 from vpgeo.crs import check_crs, to_metric, to_wgs84
 from vpgeo.errors import InputError
 
@@ -70,6 +67,8 @@ TILES: dict[str, tuple[str, str] | None] = {
         '&copy; <a href="https://carto.com/attributions">CARTO</a>',
     ),
 }
+
+_DEFAULT_TITLE = "Khu/cụm công nghiệp và hành lang giao thông / Industrial sites and corridors"
 
 # Former Vĩnh Phúc, shown when there is nothing to fit the view to.
 _HOME = (21.33, 105.55)
@@ -181,14 +180,6 @@ def esc(value: object) -> str:
     return _html.escape(_fmt(value), quote=True)
 
 
-def _js_json(obj: object) -> str:
-    """JSON safe inside ``<script>``: ``<``, ``>``, ``&`` and the JS line separators are escaped."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, rep)
-    return text
-
-
 def _table(title: str, rows: Iterable[tuple[str, object]]) -> str:
     """A popup: escaped title and a two-column table of (label, value), labels escaped too."""
     body = "".join(f"<tr><th>{_html.escape(label)}</th><td>{esc(v)}</td></tr>" for label, v in rows)
@@ -211,168 +202,7 @@ def _row_table(title: str, row: Mapping[str, Any], cols: Sequence[str], translat
 
 
 # --------------------------------------------------------------------------------------------------------
-# Layers rendered by vpgeo's small JavaScript runtime
-
-
-_RUNTIME_JS = """
-window.vpgeo = window.vpgeo || {layers: {}, counts: {}};
-vpgeo.data = function (id) { return JSON.parse(document.getElementById(id).textContent); };
-vpgeo.vector = function (key, id) {
-  var fc = vpgeo.data(id), styles = fc.styles;
-  function st(f) {
-    var s = styles[f.properties.s];
-    return f.properties.r ? Object.assign({}, s, {radius: f.properties.r}) : s;
-  }
-  var layer = L.geoJSON(fc, {
-    style: st,
-    pointToLayer: function (f, ll) { return L.circleMarker(ll, st(f)); },
-    onEachFeature: function (f, l) {
-      if (f.properties.t) { l.bindTooltip(f.properties.t, {sticky: true}); }
-      if (f.properties.p) { l.bindPopup(f.properties.p, {maxWidth: 420}); }
-    }
-  });
-  vpgeo.layers[key] = layer;
-  vpgeo.counts[key] = fc.features.length;
-  return layer;
-};
-vpgeo.cloud = function (key, id, map) {
-  var d = vpgeo.data(id), paneName = 'vpgeo-' + key;
-  var pane = map.getPane(paneName) || map.createPane(paneName);
-  pane.style.zIndex = 390;  /* under the interactive vector layers */
-  pane.style.pointerEvents = 'none';
-  var renderer = L.canvas({pane: paneName, padding: 0.25});
-  var opts = d.colors.map(function (c) {
-    return {renderer: renderer, radius: d.radius, stroke: false, fillColor: c, fillOpacity: 0.85,
-            interactive: false};
-  });
-  var n = d.lon.length, markers = new Array(n);
-  for (var i = 0; i < n; i++) { markers[i] = L.circleMarker([d.lat[i], d.lon[i]], opts[d.cls[i]]); }
-  var group = L.layerGroup(markers);
-  /* One click handler for the whole layer: the nearest point within a few pixels opens a popup. */
-  function onClick(e) {
-    var p = map.latLngToContainerPoint(e.latlng), tol = d.radius + 4, best = -1, bestD = tol * tol;
-    var a = map.containerPointToLatLng([p.x - tol, p.y - tol]), b = map.containerPointToLatLng([p.x + tol, p.y + tol]);
-    var s = Math.min(a.lat, b.lat), nn = Math.max(a.lat, b.lat);
-    var w = Math.min(a.lng, b.lng), ee = Math.max(a.lng, b.lng);
-    for (var j = 0; j < n; j++) {
-      if (d.lat[j] < s || d.lat[j] > nn || d.lon[j] < w || d.lon[j] > ee) { continue; }
-      var q = map.latLngToContainerPoint([d.lat[j], d.lon[j]]), dx = q.x - p.x, dy = q.y - p.y;
-      if (dx * dx + dy * dy <= bestD) { bestD = dx * dx + dy * dy; best = j; }
-    }
-    if (best < 0) { return; }
-    var html = '<div class="vp-pop"><div class="vp-pop-title">' + d.title + '</div><table>';
-    for (var k = 0; k < d.fields.length; k++) {
-      var v = d[d.fields[k]][best];
-      html += '<tr><th>' + d.labels[k] + '</th><td>' + (v === null ? '—' : String(v)) + '</td></tr>';
-    }
-    L.popup({maxWidth: 320}).setLatLng([d.lat[best], d.lon[best]]).setContent(html + '</table></div>').openOn(map);
-  }
-  group.on('add', function () { map.on('click', onClick); });
-  group.on('remove', function () { map.off('click', onClick); });
-  vpgeo.layers[key] = group;
-  vpgeo.counts[key] = n;
-  return group;
-};
-"""
-
-_CSS = """
-.vp-pop table { border-collapse: collapse; font-size: 12px; }
-.vp-pop th { text-align: left; font-weight: normal; color: #555; padding: 1px 8px 1px 0; vertical-align: top; }
-.vp-pop td { padding: 1px 0; }
-.vp-pop-title { font-weight: bold; font-size: 13px; margin-bottom: 4px; }
-.vp-panel { position: fixed; z-index: 1000; background: rgba(255,255,255,0.94); border-radius: 5px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.4); font: 12px/1.35 "Helvetica Neue", Arial, sans-serif; padding: 6px 9px; }
-.vp-legend { right: 10px; bottom: 24px; max-height: 55vh; max-width: 300px; overflow-y: auto; }
-.vp-legend summary, .vp-prov summary { cursor: pointer; font-weight: bold; }
-.vp-legend h4 { margin: 6px 0 3px; font-size: 12px; }
-.vp-legend h4:first-child { margin-top: 0; }
-.vp-legend .row { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
-.vp-legend svg { flex: none; }
-.vp-prov { left: 10px; bottom: 46px; max-width: 420px; max-height: 60vh; overflow-y: auto; }
-.vp-prov dl { margin: 4px 0 0 0; }
-.vp-prov dt { font-weight: bold; margin-top: 3px; }
-.vp-prov dd { margin: 0 0 0 10px; overflow-wrap: anywhere; }
-.vp-title { left: 56px; top: 10px; max-width: 40vw; font-size: 15px; font-weight: bold; }
-.leaflet-control-layers-expanded { font-size: 12px; line-height: 1.3; max-height: 45vh; overflow-y: auto; }
-"""
-
-
-class _Runtime(MacroElement):
-    """vpgeo's CSS and JavaScript helpers, inline in the page header after Leaflet."""
-
-    _template = Template(
-        """
-        {% macro header(this, kwargs) %}<style>{{ this.css }}</style><script>{{ this.js }}</script>{% endmacro %}
-        {% macro script(this, kwargs) %}vpgeo.map = {{ this._parent.get_name() }};
-        L.control.scale({imperial: false, maxWidth: 160}).addTo(vpgeo.map);{% endmacro %}
-        """
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "VpgeoRuntime"
-        self.css, self.js = _CSS, _RUNTIME_JS
-
-
-class _DataLayer(Layer):
-    """A layer whose data sit in a ``<script type="application/json">`` element and are drawn by the runtime."""
-
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}<script type="application/json" id="{{ this.data_id }}" \
-data-vpgeo-layer="{{ this.key }}">{{ this.payload }}</script>{% endmacro %}
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = vpgeo.{{ this.fn }}({{ this.key|tojson }}, {{ this.data_id|tojson }}, \
-{{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, key: str, name: str, data: Mapping[str, Any], *, n: int, fn: str, show: bool = True) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "VpgeoLayer"
-        self.key, self.fn, self.n = key, fn, n
-        self.data_id = f"vpgeo-data-{key}"
-        self.payload = _js_json(data)
-
-
-class _Panel(MacroElement):
-    """A fixed HTML panel (legend, provenance, title) with trusted, already escaped content."""
-
-    _template = Template("{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
-
-    def __init__(self, name: str, content: str) -> None:
-        super().__init__()
-        self._name = name
-        self.content = content
-
-
-class _Ready(MacroElement):
-    """Marks the time when the first frames after adding every layer are drawn (benchmarks, tests)."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-        requestAnimationFrame(function () { requestAnimationFrame(function () {
-          vpgeo.drawn = performance.now(); }); });
-        {% endmacro %}"""
-    )
-
-
-class _OfflineMap(folium.Map):
-    """A folium Map that links nothing: Leaflet is written inline, no other library is used."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # Instance attributes shadow folium's CDN lists (jQuery, Bootstrap, awesome-markers...).
-        self.default_js: list[tuple[str, str]] = []
-        self.default_css: list[tuple[str, str]] = []
-
-    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
-        figure = self.get_root()
-        if isinstance(figure, Figure):
-            # After the charset declaration, which must stay within the first 1024 bytes.
-            figure.header.add_child(Element(_assets.leaflet_tags()), name="leaflet", index=1)
-        super().render(**kwargs)
+# (the folium runtime and its safe elements are in vpgeo._leaflet)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -775,18 +605,21 @@ def plan_map(
             more = f" (+{len(skipped) - 20})" if len(skipped) > 20 else ""
             notes.append(f"{arg}: {len(skipped)} không có vị trí / without a position: {', '.join(names)}{more}")
 
-    m = _OfflineMap(location=list(_HOME), zoom_start=10, tiles=None, prefer_canvas=True, font_size="13px")
+    m = _lf.OfflineMap(
+        title=title or _DEFAULT_TITLE, location=list(_HOME), zoom_start=10, tiles=None, prefer_canvas=True,
+        font_size="13px",
+    )
     tile = TILES[tiles]
     if tile is not None:
-        folium.TileLayer(tiles=tile[0], attr=tile[1], name=f"Nền / Basemap ({tiles})", max_zoom=19).add_to(m)
-    _Runtime().add_to(m)
+        _lf.TileLayer(tiles=tile[0], attr=tile[1], name=f"Nền / Basemap ({tiles})", max_zoom=19).add_to(m)
+    _lf.Runtime().add_to(m)
     legend: list[str] = []
 
     if surface is not None:
         spec = _surface_spec(surface)
         url, bounds, vmin, vmax = _surface_image(spec)
         label = esc(spec.get("label", "Bề mặt điểm / Score surface"))
-        folium.raster_layers.ImageOverlay(image=url, bounds=bounds, opacity=0.55, name=label).add_to(m)
+        _lf.ImageOverlay(image=url, bounds=bounds, opacity=0.55, name=label).add_to(m)
         ramp = "".join(
             f'<stop offset="{i / (len(_SURFACE) - 1):.3f}" stop-color="{c}"/>' for i, c in enumerate(_SURFACE)
         )
@@ -812,7 +645,8 @@ def plan_map(
             pop=lambda r: _row_table(_name(r, "name"), r, ["code", "name", "area_km2", "source"], {}),
         )
         name = "Xã/phường 2025 / Communes (2025)"
-        _DataLayer("communes", name, fc, n=len(fc["features"]), fn="vector", show="districts" not in prepared).add_to(m)
+        show = "districts" not in prepared
+        _lf.DataLayer("communes", name, fc, n=len(fc["features"]), fn="vector", show=show).add_to(m)
         legend.append(f"<h4>{name}</h4>" + _legend_row(_swatch_line("#1b7837", "3 4", 1), "ranh giới / boundary"))
     if "rings" in prepared:
         _add_rings(m, prepared["rings"], legend)
@@ -834,7 +668,7 @@ def plan_map(
             ),
         )
         name = "Nút giao / Access points"
-        _DataLayer("access_points", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
+        _lf.DataLayer("access_points", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
         legend.append(f"<h4>{name}</h4>" + _legend_row(_swatch_point("#fff", 5, "#111"), "nút giao / interchange"))
     if "sites" in prepared:
         _add_sites(m, prepared["sites"], legend)
@@ -848,23 +682,23 @@ def plan_map(
             m.fit_bounds([[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]])
 
     if legend:
-        _Panel(
+        _lf.Panel(
             "VpgeoLegend",
             '<details open class="vp-panel vp-legend" id="vpgeo-legend"><summary>Chú giải / Legend</summary>'
             + "".join(legend)
             + "</details>",
         ).add_to(m)
     prov = _provenance(provenance, inputs, notes)
-    _Panel(
+    _lf.Panel(
         "VpgeoProvenance",
         '<details class="vp-panel vp-prov" id="vpgeo-provenance"><summary>Nguồn dữ liệu / Provenance</summary>'
         + _prov_html(prov)
         + "</details>",
     ).add_to(m)
     if title:
-        _Panel("VpgeoTitle", f'<div class="vp-panel vp-title" id="vpgeo-title">{esc(title)}</div>').add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    _Ready().add_to(m)
+        _lf.Panel("VpgeoTitle", f'<div class="vp-panel vp-title" id="vpgeo-title">{esc(title)}</div>').add_to(m)
+    _lf.LayerControl(collapsed=False).add_to(m)
+    _lf.Ready().add_to(m)
     m.vpgeo_provenance = prov  # type: ignore[attr-defined]
     return m
 
@@ -907,7 +741,7 @@ def _add_districts(m: folium.Map, d: gpd.GeoDataFrame, legend: list[str]) -> Non
         tip=tip,
         pop=lambda r: _row_table(_name(r, "name"), r, ["code", "name", "short", "source", "precision_m", *extra], {}),
     )
-    _DataLayer("districts", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
+    _lf.DataLayer("districts", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
     legend.append(
         "<h4>Huyện / Districts</h4>"
         + _legend_row(_swatch_line("#333", None, 2), "chính thức / official")
@@ -941,7 +775,7 @@ def _add_choropleth(m: folium.Map, d: gpd.GeoDataFrame, column: str, legend: lis
         pop=lambda r: _table(_name(r, "name"), [(_label(column), r.get(column))]),
     )
     name = f"Phân cấp / Choropleth: {col_label}"
-    _DataLayer("choropleth", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
+    _lf.DataLayer("choropleth", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
     finite = values.to_numpy(dtype=float)
     finite = finite[np.isfinite(finite)]
     counts = [int((cls == i).sum()) for i in range(len(bins))]
@@ -974,7 +808,7 @@ def _add_rings(m: folium.Map, r: gpd.GeoDataFrame, legend: list[str]) -> None:
         pop=lambda x: _row_table(_name(x, "band"), x, ["band", "inner_km", "outer_km"], {}),
     )
     name = "Vùng đệm / Buffers and rings"
-    _DataLayer("rings", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
+    _lf.DataLayer("rings", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
     labels = r2.drop_duplicates("_cls").sort_values("_cls")
     rows = [
         _legend_row(_swatch_fill(colours[int(x["_cls"])], colours[int(x["_cls"])], opacity=0.3), _name(x, "band"))
@@ -1045,7 +879,7 @@ def _add_corridors(m: folium.Map, c: gpd.GeoDataFrame, legend: list[str]) -> Non
     n_lines = len(line_fc["features"])
     fc = {"type": "FeatureCollection", "styles": styles, "features": features + line_fc["features"]}
     name = "Hành lang / Corridors"
-    _DataLayer("corridors", name, fc, n=n_lines, fn="vector").add_to(m)
+    _lf.DataLayer("corridors", name, fc, n=n_lines, fn="vector").add_to(m)
     rows = [_legend_row(_swatch_line("#444", _STATUS[s][0]), _STATUS[s][1]) for s in statuses if s in _STATUS]
     rows += [_legend_row(_swatch_line(col, None), esc(k)) for k, col in kind_colour.items()]
     rows.append(
@@ -1091,7 +925,7 @@ def _add_candidates(m: folium.Map, c: gpd.GeoDataFrame, legend: list[str]) -> No
             data["fields"].append(col)
             data["labels"].append(_html.escape(_label(col)))
     name = f"Điểm ứng viên / Scored candidates ({len(rows):,})".replace(",", " ")
-    _DataLayer("candidates", name, data, n=len(rows), fn="cloud").add_to(m)
+    _lf.DataLayer("candidates", name, data, n=len(rows), fn="cloud").add_to(m)
     counts = [int((cls == i).sum()) for i in range(len(bins))]
     texts = _classes_text(bins, float(score.min()) if score.size else 0.0, counts)
     legend.append(
@@ -1127,7 +961,7 @@ def _add_sites(m: folium.Map, s: gpd.GeoDataFrame, legend: list[str]) -> None:
 
     fc = _collection(s, style=kind_index, styles=kind_styles, tip=tip, pop=pop, radius=_site_radius)
     name = "Khu/cụm công nghiệp theo loại / Sites by kind"
-    _DataLayer("sites", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
+    _lf.DataLayer("sites", name, fc, n=len(fc["features"]), fn="vector").add_to(m)
     present = {_kind_of(k)[0] for k in s["kind"]} if "kind" in s.columns else {_KIND_OTHER[0]}
     rows = [_legend_row(_swatch_point(c, 6), lbl) for c, lbl in [*_KIND.values(), _KIND_OTHER] if c in present]
     rows.append(
@@ -1150,7 +984,7 @@ def _add_sites(m: folium.Map, s: gpd.GeoDataFrame, legend: list[str]) -> None:
             radius=_site_radius,
         )
         vname = "Khu/cụm theo kết luận / Sites by rule verdict"
-        _DataLayer("sites_verdict", vname, fc, n=len(fc["features"]), fn="vector", show=False).add_to(m)
+        _lf.DataLayer("sites_verdict", vname, fc, n=len(fc["features"]), fn="vector", show=False).add_to(m)
         legend.append(
             f"<h4>{vname}</h4>"
             + "".join(_legend_row(_swatch_point(c, 6), lbl) for c, lbl in [*_VERDICT.values(), _VERDICT_NONE])
@@ -1163,7 +997,7 @@ def layer_features(m: folium.Map) -> dict[str, int]:
     Keys: ``districts, choropleth, communes, rings, corridors, candidates, access_points, sites,
     sites_verdict`` for the layers present.
     """
-    return {child.key: child.n for child in m._children.values() if isinstance(child, _DataLayer)}
+    return {child.key: child.n for child in m._children.values() if isinstance(child, _lf.DataLayer)}
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
