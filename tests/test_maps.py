@@ -17,6 +17,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, box, shape
 
+from vpgeo._style import SITE_KIND
 from vpgeo.errors import CRSError, InputError
 from vpgeo.maps import layer_features, plan_map, save_map, save_png
 
@@ -118,7 +119,7 @@ def test_hostile_name_is_escaped(tmp_path: Path, sites: gpd.GeoDataFrame) -> Non
     assert len(hostile) == 1 and escaped in hostile[0]["properties"]["p"]
     # Title and provenance key and value are escaped text in the page.
     assert page.count(f"<dt>{escaped}</dt><dd>{escaped}</dd>") == 1
-    assert f'id="vpgeo-title">{escaped}</div>' in page
+    assert f'id="vpgeo-title"><h1>{escaped}</h1>' in page
 
 
 def test_provenance_panel(tmp_path: Path, sites: gpd.GeoDataFrame) -> None:
@@ -243,13 +244,20 @@ def test_100k_candidates_small_file(tmp_path: Path) -> None:
         crs="EPSG:4326",
     )
     path = save_map(plan_map(candidates=cand), tmp_path / "big.html")
-    assert path.stat().st_size < 10_000_000
+    assert path.stat().st_size < 5_000_000  # issue #16: ≤ 5 MB for 100,000 candidates
     data = layers_in(path.read_text(encoding="utf-8"))["candidates"]
-    assert len(data["lon"]) == len(data["lat"]) == len(data["cls"]) == n
-    assert np.allclose(data["lon"], lon, atol=5e-6) and np.allclose(data["lat"], lat, atol=5e-6)
-    assert data["rank"][:3] == [1, 2, 3]
+    assert data["n"] == n and data["fields"] == ["score", "rank", "distance_km"]
+
+    def decode(text: str, dtype: str) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+    lon2, lat2 = decode(data["lon"], "<i4") / data["scale"], decode(data["lat"], "<i4") / data["scale"]
+    assert np.allclose(lon2, lon, atol=5.1e-6, rtol=0) and np.allclose(lat2, lat, atol=5.1e-6, rtol=0)
+    score2, rank2, dist2 = (decode(v, "<f4") for v in data["values"])
+    assert rank2[:3].tolist() == [1, 2, 3] and np.allclose(score2, cand["score"], atol=1e-6)
+    assert np.allclose(dist2, cand["distance_km"], rtol=1e-6)
     # Quantile classes: about a fifth of the points each, higher class ⇔ higher score.
-    cls = np.array(data["cls"])
+    cls = decode(data["cls"], "u1").astype(int)
     assert np.bincount(cls).tolist() == [n // 5] * 5
     score = cand["score"].to_numpy()
     assert score[cls == 0].max() <= score[cls == 1].min()
@@ -302,8 +310,9 @@ def test_save_png(
     img = imread(out)
     assert img.shape[0] > 800 and img.shape[1] > 1000
     rgb = (img[..., :3] * 255).round().astype(int).reshape(-1, 3)
-    # The KCN colour (#6a3d9a) is painted (alpha 0.85 over white or the district fill shifts it a little).
-    kcn = np.array([0x6A, 0x3D, 0x9A])
+    # The KCN colour of the shared style is painted (alpha 0.85 over white or the district fill shifts it a little).
+    hexcol = SITE_KIND["KCN"].colour
+    kcn = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
     assert (np.abs(rgb - (0.85 * kcn + 0.15 * 255)).max(axis=1) <= 12).sum() > 50
 
 

@@ -141,9 +141,21 @@ class OfflineMap(folium.Map, SafeMacro):
         super().render(**kwargs)
 
 
-RUNTIME_JS = """
-window.vpgeo = window.vpgeo || {layers: {}, counts: {}};
+RUNTIME_JS = r"""
+window.vpgeo = window.vpgeo || {layers: {}, counts: {}, names: []};
 vpgeo.data = function (id) { return JSON.parse(document.getElementById(id).textContent); };
+vpgeo.decode = function (text, T) {  /* base64 little-endian bytes -> typed array */
+  var bin = atob(text), n = bin.length, u = new Uint8Array(n);
+  for (var i = 0; i < n; i++) { u[i] = bin.charCodeAt(i); }
+  return new T(u.buffer);
+};
+vpgeo.fmt = function (v, d) {  /* as vpgeo._format.fmt_number(v, d): fixed decimals, space thousands */
+  if (v === null || isNaN(v)) { return '\u2014'; }
+  var parts = Math.abs(v).toFixed(d).split('.');
+  parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+  return (v < 0 && Number(parts.join('.')) !== 0 ? '-' : '') + parts.join('.');
+};
+vpgeo.center = function (l) { return l.getLatLng ? l.getLatLng() : l.getBounds().getCenter(); };
 vpgeo.vector = function (key, id) {
   var fc = vpgeo.data(id), styles = fc.styles;
   function st(f) {
@@ -156,6 +168,7 @@ vpgeo.vector = function (key, id) {
     onEachFeature: function (f, l) {
       if (f.properties.t) { l.bindTooltip(f.properties.t, {sticky: true}); }
       if (f.properties.p) { l.bindPopup(f.properties.p, {maxWidth: 420}); }
+      if (key === 'sites' && f.properties.n) { vpgeo.names.push({name: f.properties.n, layer: l}); }
     }
   });
   vpgeo.layers[key] = layer;
@@ -163,7 +176,10 @@ vpgeo.vector = function (key, id) {
   return layer;
 };
 vpgeo.cloud = function (key, id, map) {
-  var d = vpgeo.data(id), paneName = 'vpgeo-' + key;
+  var d = vpgeo.data(id), n = d.n, sc = d.scale, paneName = 'vpgeo-' + key;
+  var lon = vpgeo.decode(d.lon, Int32Array), lat = vpgeo.decode(d.lat, Int32Array);
+  var cls = vpgeo.decode(d.cls, Uint8Array);
+  var vals = d.values.map(function (v) { return vpgeo.decode(v, Float32Array); });
   var pane = map.getPane(paneName) || map.createPane(paneName);
   pane.style.zIndex = 390;  /* under the interactive vector layers */
   pane.style.pointerEvents = 'none';
@@ -172,33 +188,105 @@ vpgeo.cloud = function (key, id, map) {
     return {renderer: renderer, radius: d.radius, stroke: false, fillColor: c, fillOpacity: 0.85,
             interactive: false};
   });
-  var n = d.lon.length, markers = new Array(n);
-  for (var i = 0; i < n; i++) { markers[i] = L.circleMarker([d.lat[i], d.lon[i]], opts[d.cls[i]]); }
+  var markers = new Array(n);
+  for (var i = 0; i < n; i++) { markers[i] = L.circleMarker([lat[i] / sc, lon[i] / sc], opts[cls[i]]); }
   var group = L.layerGroup(markers);
   /* One click handler for the whole layer: the nearest point within a few pixels opens a popup. */
   function onClick(e) {
     var p = map.latLngToContainerPoint(e.latlng), tol = d.radius + 4, best = -1, bestD = tol * tol;
     var a = map.containerPointToLatLng([p.x - tol, p.y - tol]), b = map.containerPointToLatLng([p.x + tol, p.y + tol]);
-    var s = Math.min(a.lat, b.lat), nn = Math.max(a.lat, b.lat);
-    var w = Math.min(a.lng, b.lng), ee = Math.max(a.lng, b.lng);
+    var s = Math.min(a.lat, b.lat) * sc, nn = Math.max(a.lat, b.lat) * sc;
+    var w = Math.min(a.lng, b.lng) * sc, ee = Math.max(a.lng, b.lng) * sc;
     for (var j = 0; j < n; j++) {
-      if (d.lat[j] < s || d.lat[j] > nn || d.lon[j] < w || d.lon[j] > ee) { continue; }
-      var q = map.latLngToContainerPoint([d.lat[j], d.lon[j]]), dx = q.x - p.x, dy = q.y - p.y;
+      if (lat[j] < s || lat[j] > nn || lon[j] < w || lon[j] > ee) { continue; }
+      var q = map.latLngToContainerPoint([lat[j] / sc, lon[j] / sc]), dx = q.x - p.x, dy = q.y - p.y;
       if (dx * dx + dy * dy <= bestD) { bestD = dx * dx + dy * dy; best = j; }
     }
     if (best < 0) { return; }
     var html = '<div class="vp-pop"><div class="vp-pop-title">' + d.title + '</div><table>';
     for (var k = 0; k < d.fields.length; k++) {
-      var v = d[d.fields[k]][best];
-      html += '<tr><th>' + d.labels[k] + '</th><td>' + (v === null ? '—' : String(v)) + '</td></tr>';
+      html += '<tr><th>' + d.labels[k] + '</th><td>' + vpgeo.fmt(vals[k][best], d.decimals[k]) + '</td></tr>';
     }
-    L.popup({maxWidth: 320}).setLatLng([d.lat[best], d.lon[best]]).setContent(html + '</table></div>').openOn(map);
+    L.popup({maxWidth: 320}).setLatLng([lat[best] / sc, lon[best] / sc])
+      .setContent(html + '</table></div>').openOn(map);
   }
   group.on('add', function () { map.on('click', onClick); });
   group.on('remove', function () { map.off('click', onClick); });
   vpgeo.layers[key] = group;
   vpgeo.counts[key] = n;
   return group;
+};
+/* Site names written on the map from a useful zoom on (text nodes: a name is never parsed as HTML). */
+vpgeo.setupLabels = function (map, minZoom) {
+  var group = L.layerGroup(), made = false;
+  function make() {
+    vpgeo.names.forEach(function (e) {
+      var el = document.createElement('span');
+      el.textContent = e.name;
+      group.addLayer(L.marker(vpgeo.center(e.layer), {icon: L.divIcon({className: 'vp-label', html: el,
+        iconSize: null, iconAnchor: [-9, 7]}), interactive: false, keyboard: false}));
+    });
+    made = true;
+  }
+  function update() {
+    var on = map.getZoom() >= minZoom && ['sites', 'sites_verdict'].some(function (k) {
+      return vpgeo.layers[k] && map.hasLayer(vpgeo.layers[k]);
+    });
+    if (on && !made) { make(); }
+    if (on && !map.hasLayer(group)) { group.addTo(map); }
+    if (!on && map.hasLayer(group)) { map.removeLayer(group); }
+  }
+  map.on('zoomend overlayadd overlayremove', update);
+  update();
+  vpgeo.labelLayer = group;
+};
+vpgeo.fold = function (s) {
+  return String(s).normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd').toLowerCase();
+};
+vpgeo.search = function (q) {
+  var f = vpgeo.fold(q).trim();
+  if (!f) { return []; }
+  return vpgeo.names.filter(function (e) { return vpgeo.fold(e.name).indexOf(f) >= 0; });
+};
+vpgeo.go = function (e) {
+  var map = vpgeo.map, ll = vpgeo.center(e.layer);
+  map.setView(ll, Math.max(map.getZoom(), 14));
+  L.popup({maxWidth: 420}).setLatLng(ll).setContent(e.layer.getPopup().getContent()).openOn(map);
+};
+vpgeo.setupSearch = function (map) {
+  var ctl = L.control({position: 'topleft'});
+  ctl.onAdd = function () {
+    var box = L.DomUtil.create('div', 'vp-search leaflet-bar');
+    var input = L.DomUtil.create('input', '', box), list = L.DomUtil.create('ul', '', box);
+    input.type = 'search';
+    input.id = 'vpgeo-search';
+    input.placeholder = 'Tìm khu/cụm… / Find a site…';
+    input.setAttribute('aria-label', 'Tìm khu/cụm công nghiệp / Find an industrial site');
+    list.id = 'vpgeo-search-results';
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    input.addEventListener('input', function () {
+      list.textContent = '';
+      vpgeo.search(input.value).slice(0, 12).forEach(function (e) {
+        var li = document.createElement('li');
+        li.textContent = e.name;
+        li.tabIndex = 0;
+        li.addEventListener('click', function () { vpgeo.go(e); });
+        li.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { vpgeo.go(e); } });
+        list.appendChild(li);
+      });
+    });
+    input.addEventListener('keydown', function (ev) {
+      var hits = ev.key === 'Enter' ? vpgeo.search(input.value) : [];
+      if (hits.length) { vpgeo.go(hits[0]); }
+    });
+    return box;
+  };
+  ctl.addTo(map);
+};
+vpgeo.finish = function (map, labelZoom) {
+  if (vpgeo.names.length) { vpgeo.setupLabels(map, labelZoom); vpgeo.setupSearch(map); }
+  requestAnimationFrame(function () { requestAnimationFrame(function () { vpgeo.drawn = performance.now(); }); });
 };
 """
 
@@ -219,7 +307,17 @@ CSS = """
 .vp-prov dl { margin: 4px 0 0 0; }
 .vp-prov dt { font-weight: bold; margin-top: 3px; }
 .vp-prov dd { margin: 0 0 0 10px; overflow-wrap: anywhere; }
-.vp-title { left: 56px; top: 10px; max-width: 40vw; font-size: 15px; font-weight: bold; }
+.vp-title { left: 56px; top: 10px; max-width: min(560px, 45vw); }
+.vp-title h1 { font-size: 15px; margin: 0 0 2px; }
+.vp-title div { color: #333; overflow-wrap: anywhere; }
+.vp-search { background: #fff; padding: 3px; width: 220px; }
+.vp-search input { width: 100%; box-sizing: border-box; font-size: 12px; padding: 3px 5px; border: 1px solid #bbb; }
+.vp-search ul { list-style: none; margin: 0; padding: 0; max-height: 40vh; overflow-y: auto; font-size: 12px; }
+.vp-search li { padding: 2px 4px; cursor: pointer; }
+.vp-search li:hover, .vp-search li:focus { background: #eef; }
+.vp-label { font: bold 11px/1.2 "Helvetica Neue", Arial, sans-serif; color: #111; white-space: nowrap;
+  text-shadow: -1px -1px 0 #fff, 1px -1px 0 #fff, -1px 1px 0 #fff, 1px 1px 0 #fff; pointer-events: none; }
+.leaflet-top.leaflet-left .leaflet-control { clear: both; }
 .leaflet-control-layers-expanded { font-size: 12px; line-height: 1.3; max-height: 45vh; overflow-y: auto; }
 """
 
@@ -276,11 +374,15 @@ class Panel(SafeMacro):
 
 
 class Ready(SafeMacro):
-    """Marks the time when the first frames after adding every layer are drawn (benchmarks, tests)."""
+    """Added last: site labels and the search box, then marks when the first frames are drawn (``vpgeo.drawn``)."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        requestAnimationFrame(function () { requestAnimationFrame(function () {
-          vpgeo.drawn = performance.now(); }); });
+        vpgeo.finish({{ this._parent.get_name() }}, {{ this.label_zoom|int }});
         {% endmacro %}"""
     )
+
+    def __init__(self, label_zoom: int = 12) -> None:
+        super().__init__()
+        self._name = "VpgeoReady"
+        self.label_zoom = int(label_zoom)
