@@ -5,6 +5,7 @@ Skipped where /usr/bin/chromium or chromedriver are missing: ``apt-get install -
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -207,3 +208,81 @@ def test_hostile_names_render_as_text_and_run_nothing(driver: Any, tmp_path: Pat
     assert _severe(log + driver.get_log("browser")) == []
     # no alert() ran (an open alert would make this call raise UnexpectedAlertPresentException)
     assert driver.execute_script("return 1") == 1
+
+
+@pytest.fixture(scope="module")
+def planner_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A map as the report draws it: sites, all three corridor kinds, bands, provenance with the rule."""
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["S1", "S2", "S3"], "name": ["KCN Khai Quang", "CCN Hợp Thịnh", "KCN Bá Thiện II"],
+         "kind": ["KCN", "CCN", "KCN"], "area_ha": [221.0, 50.0, 308.0], "within_buffer": ["yes", "no", "uncertain"]},
+        geometry=[Point(105.633, 21.308), Point(105.55, 21.25), Point(105.70, 21.35)], crs="EPSG:4326",
+    )  # fmt: skip
+    corridors = gpd.GeoDataFrame(
+        {"name": ["CT.05", "QL2", "RR5"], "kind": ["expressway", "national_road", "ring_road"],
+         "status": ["built", "planned", "under_construction"]},
+        geometry=[LineString([(105.74, 21.25), (105.60, 21.357)]), LineString([(105.72, 21.24), (105.42, 21.3)]),
+                  LineString([(105.5, 21.2), (105.7, 21.2)])], crs="EPSG:4326",
+    )  # fmt: skip
+    rings = gpd.GeoDataFrame(
+        {"band": ["0–2 km", "2–5 km"], "inner_km": [0.0, 2.0], "outer_km": [2.0, 5.0]},
+        geometry=[box(105.6, 21.28, 105.66, 21.33), box(105.57, 21.25, 105.69, 21.36).difference(
+            box(105.6, 21.28, 105.66, 21.33))], crs="EPSG:4326",
+    )  # fmt: skip
+    prov = {"rule": "buffer 5 km; corridors CT05", "sites": "vpgeo facts 2026-11", "generated_at": "2026-12-03T05:00"}
+    m = plan_map(sites=sites, corridors=corridors, rings=rings, provenance=prov)
+    return save_map(m, tmp_path_factory.mktemp("planner") / "index.html")
+
+
+def test_title_block_and_scale_bar(driver: Any, planner_map: Path) -> None:
+    log = _open(driver, planner_map)
+    assert driver.execute_script("return document.title").startswith("Khu/cụm công nghiệp")
+    block = driver.find_element("id", "vpgeo-title")
+    assert block.is_displayed()
+    text = block.text
+    assert "Buffer: 5 km" in text and "2026-12-03" in text and "vpgeo facts 2026-11" in text
+    scale = driver.execute_script("return document.querySelector('.leaflet-control-scale-line').textContent")
+    assert re.fullmatch(r"\d+ (km|m)", scale)
+    assert _severe(log) == []
+
+
+def test_legend_is_bilingual_with_no_raw_codes(driver: Any, planner_map: Path) -> None:
+    _open(driver, planner_map)
+    legend = driver.execute_script("return document.getElementById('vpgeo-legend').textContent")
+    for code in ("expressway", "national_road", "ring_road", "under_construction"):
+        assert code not in legend
+    for label in ("Cao tốc / Expressway", "Quốc lộ / National road", "Đường vành đai / Ring road",
+                  "Trong vùng đệm / Within buffer", "0–2 km", "2–5 km"):  # fmt: skip
+        assert label in legend
+
+
+def test_site_labels_appear_at_zoom_12(driver: Any, planner_map: Path) -> None:
+    _open(driver, planner_map)
+    count = "return document.querySelectorAll('.vp-label').length"
+    driver.execute_script("vpgeo.map.setView([21.31, 105.62], 10, {animate: false});")
+    zoom = WebDriverWait(driver, 20).until(lambda d: d.execute_script("return vpgeo.map.getZoom()") <= 10.5)
+    assert zoom
+    assert driver.execute_script(count) == 0
+    driver.execute_script("vpgeo.map.setView([21.31, 105.62], 12, {animate: false});")
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(count) == 3)
+    names = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.vp-label')).map(function (e) { return e.textContent; });"
+    )
+    assert sorted(names) == ["CCN Hợp Thịnh", "KCN Bá Thiện II", "KCN Khai Quang"]
+
+
+def test_search_box_finds_a_site(driver: Any, planner_map: Path) -> None:
+    _open(driver, planner_map)
+    box_ = driver.find_element("id", "vpgeo-search")
+    box_.send_keys("hop thinh")  # without diacritics, as users type
+    results = driver.find_element("id", "vpgeo-search-results")
+    WebDriverWait(driver, 20).until(lambda d: len(results.find_elements("tag name", "li")) == 1)
+    hit = results.find_elements("tag name", "li")[0]
+    assert hit.text == "CCN Hợp Thịnh"
+    hit.click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("var e = document.querySelector('.leaflet-popup-content'); return !!e;")
+    )
+    popup = driver.execute_script("return document.querySelector('.leaflet-popup-content').textContent")
+    assert "CCN Hợp Thịnh" in popup
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return vpgeo.map.getZoom()") >= 14)

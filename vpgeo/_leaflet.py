@@ -284,7 +284,8 @@ vpgeo.setupSearch = function (map) {
   };
   ctl.addTo(map);
 };
-vpgeo.finish = function (map, labelZoom) {
+vpgeo.finish = function (map, labelZoom, bounds) {
+  if (bounds) { map.fitBounds(bounds, {animate: false}); }  /* no zoom animation still running when drawn */
   if (vpgeo.names.length) { vpgeo.setupLabels(map, labelZoom); vpgeo.setupSearch(map); }
   requestAnimationFrame(function () { requestAnimationFrame(function () { vpgeo.drawn = performance.now(); }); });
 };
@@ -378,11 +379,13 @@ class Ready(SafeMacro):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        vpgeo.finish({{ this._parent.get_name() }}, {{ this.label_zoom|int }});
+        vpgeo.finish({{ this._parent.get_name() }}, {{ this.label_zoom|int }}, {{ this.bounds_json }});
         {% endmacro %}"""
     )
 
-    def __init__(self, label_zoom: int = 12) -> None:
+    def __init__(self, label_zoom: int = 12, bounds: list[list[float]] | None = None) -> None:
+        """``bounds``: [[south, west], [north, east]] to fit the view to, without animation."""
         super().__init__()
         self._name = "VpgeoReady"
         self.label_zoom = int(label_zoom)
+        self.bounds_json = js_json([[float(v) for v in corner] for corner in bounds] if bounds else None)

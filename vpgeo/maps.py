@@ -181,15 +181,16 @@ def _add_layers(m: folium.Map, prepared: Mapping[str, gpd.GeoDataFrame], choropl
     return legend
 
 
-def _fit(m: folium.Map, prepared: Mapping[str, gpd.GeoDataFrame]) -> None:
-    """Fit the view to the data (in EPSG:4326 after preparation)."""
+def _bounds(prepared: Mapping[str, gpd.GeoDataFrame]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the data (in EPSG:4326 after preparation), or None."""
     frames = [g for g in prepared.values() if not g.empty]
     if not frames:
-        return
+        return None
     b = np.array([g.geometry.total_bounds for g in frames], dtype=float)
     b = b[np.all(np.isfinite(b), axis=1)]
-    if b.size:
-        m.fit_bounds([[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]])
+    if not b.size:
+        return None
+    return [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
 
 
 def plan_map(
@@ -289,11 +290,10 @@ def plan_map(
     if surface is not None:
         _ly.add_surface(m, surface, legend)
     legend += _add_layers(m, prepared, choropleth)
-    _fit(m, prepared)
     prov = _provenance(provenance, inputs, notes)
     _panels(m, legend, prov, heading)
     _lf.LayerControl(collapsed=False).add_to(m)
-    _lf.Ready(label_zoom=_ly.LABEL_MIN_ZOOM).add_to(m)
+    _lf.Ready(label_zoom=_ly.LABEL_MIN_ZOOM, bounds=_bounds(prepared)).add_to(m)
     m.vpgeo_provenance = prov  # type: ignore[attr-defined]
     return m
 
