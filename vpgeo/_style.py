@@ -60,7 +60,7 @@ SITE_KIND: dict[str, Swatch] = {
     "KCN": Swatch(_O["reddish_purple"], "KCN – Khu công nghiệp", "Industrial park"),
     "CCN": Swatch(_O["orange"], "CCN – Cụm công nghiệp", "Industrial cluster"),
 }
-SITE_KIND_OTHER = Swatch(_O["grey"], "Loại khác", "Other kind")
+SITE_KIND_OTHER = Swatch("#555555", "Loại khác", "Other kind")
 
 VERDICT: dict[str, Swatch] = {
     "yes": Swatch(_O["bluish_green"], "Trong vùng đệm", "Within buffer"),
