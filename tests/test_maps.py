@@ -340,3 +340,82 @@ def test_surface_object_and_bad_surface() -> None:
         plan_map(surface=[[1, 2], [3, 4]])
     with pytest.raises(InputError, match="field 'surface'"):
         plan_map(surface={"values": np.ones((2, 2)), "bounds": (1, 1, 0, 0)})
+
+
+@pytest.fixture()
+def region_sites() -> gpd.GeoDataFrame:
+    """Sites in EPSG:5897 carrying position regions and per-corridor intervals, as the rule produces them."""
+    x0, y0 = 560000.0, 2356000.0
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["R1", "R2", "R3"],
+            "name": ["KCN Đình Chu", "CCN Triệu Đề", "KCN Sông Lô"],
+            "kind": ["KCN", "CCN", "KCN"],
+            "precision_m": [2600.0, 500.0, 300.0],
+            "within_buffer": ["uncertain", "yes", "no"],
+            "verdict_CT05": ["uncertain", "yes", "no"],
+            "dmin_CT05_km": [2.04, 0.512, 7.3],
+            "dmax_CT05_km": [9.17, 3.87, 9.9],
+            "verdict_QL2C": ["no", "yes", "no"],
+            "dmin_QL2C_km": [6.3, 1.0, 12.0],
+            "dmax_QL2C_km": [11.0, 2.0, 15.0],
+            "p_within": [0.374, 1.0, 0.0],
+            "region": [
+                box(x0 - 3000, y0 - 2000, x0 + 3000, y0 + 2500),
+                box(x0 + 8000, y0 - 500, x0 + 9000, y0 + 500).union(box(x0 + 9500, y0, x0 + 10500, y0 + 800)),
+                None,
+            ],
+        },
+        geometry=[Point(x0, y0), Point(x0 + 8500, y0), Point(x0 - 9000, y0 + 4000)],
+        crs="EPSG:5897",
+    )
+
+
+def test_regions_are_drawn_as_outlines_in_place(region_sites: gpd.GeoDataFrame) -> None:
+    m = plan_map(sites=region_sites)
+    assert layer_features(m)["regions"] == 2  # the site without a region has none drawn
+    page = m.get_root().render()
+    regions = layers_in(page)["regions"]
+    first = shape(regions["features"][0]["geometry"])
+    assert first.geom_type == "Polygon"
+    assert regions["styles"][regions["features"][0]["properties"]["s"]]["fillOpacity"] < 0.1  # an outline
+    # Every corner of the metric box lands where pyproj puts it (rounded to 1e-5°).
+    to_ll = Transformer.from_crs("EPSG:5897", "EPSG:4326", always_xy=True)
+    corners = np.array(region_sites["region"].iloc[0].exterior.coords)
+    lon, lat = to_ll.transform(corners[:, 0], corners[:, 1])
+    drawn = np.array(first.exterior.coords)
+    for x, y in zip(lon, lat, strict=True):
+        assert np.min(np.hypot(drawn[:, 0] - x, drawn[:, 1] - y)) < 1e-5
+    assert shape(regions["features"][1]["geometry"]).geom_type == "MultiPolygon"
+
+
+def test_popups_show_per_corridor_verdicts_and_intervals(region_sites: gpd.GeoDataFrame) -> None:
+    from vpgeo._format import fmt_km
+
+    page = plan_map(sites=region_sites).get_root().render()
+    pops = {html.unescape(f["properties"]["t"]).split("</b>")[0][3:]: html.unescape(f["properties"]["p"])
+            for f in layers_in(page)["sites"]["features"]}  # fmt: skip
+    dinh_chu = pops["KCN Đình Chu"]
+    # ±2.6 km supports one decimal of a km: 2.04 → 2.0, 9.17 → 9.2 (the CSV and report print the same).
+    assert fmt_km(2.04, 2600) == "2.0" and fmt_km(9.17, 2600) == "9.2"
+    assert "Kết luận CT05 / Verdict CT05</th><td>Chưa chắc chắn / Uncertain (2.0–9.2 km)" in dinh_chu
+    assert "Kết luận QL2C / Verdict QL2C</th><td>Ngoài vùng đệm / Outside buffer (6.3–11.0 km)" in dinh_chu
+    assert "within the buffer</th><td>37 %" in dinh_chu
+    assert "(0.51–3.87 km)" in pops["CCN Triệu Đề"]  # ±500 m: two decimals
+    assert "dmin_" not in dinh_chu and "verdict_" not in dinh_chu
+
+
+def test_regions_in_the_png(tmp_path: Path, region_sites: gpd.GeoDataFrame) -> None:
+    from matplotlib.image import imread
+
+    def kcn_pixels(frame: gpd.GeoDataFrame, name: str) -> int:
+        img = imread(save_png(tmp_path / name, sites=frame, dpi=100))
+        rgb = (img[..., :3] * 255).round().astype(int).reshape(-1, 3)
+        hexcol = SITE_KIND["KCN"].colour
+        kcn = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(rgb - kcn).max(axis=1) <= 10).sum())
+
+    # The dashed outlines of the two regions add pixels of the kind colour (the markers are the same).
+    with_regions = kcn_pixels(region_sites, "with.png")
+    without = kcn_pixels(region_sites.drop(columns="region"), "without.png")
+    assert with_regions > without + 200
