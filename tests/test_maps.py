@@ -419,3 +419,19 @@ def test_regions_in_the_png(tmp_path: Path, region_sites: gpd.GeoDataFrame) -> N
     with_regions = kcn_pixels(region_sites, "with.png")
     without = kcn_pixels(region_sites.drop(columns="region"), "without.png")
     assert with_regions > without + 200
+
+
+def test_png_prints_names_literally_not_as_mathtext(tmp_path: Path) -> None:
+    from vpgeo import _png
+
+    names = ["KCN $x^2$ và $100", r"CCN $\undefinedmacro{$", "KCN 50% $"]
+    s = gpd.GeoDataFrame({"name": names, "kind": ["KCN", "CCN", "KCN"], "area_ha": [300.0, 200.0, 100.0]},
+                         geometry=[Point(105.5, 21.3), Point(105.6, 21.35), Point(105.7, 21.25)], crs=4326)  # fmt: skip
+    fig = _png.draw(sites=s, corridors=None, districts=None, rings=None, title=names[1], dpi=80)
+    fig.canvas.draw()  # mathtext would raise on the undefined macro
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_text()]
+    shown = {t.get_text() for t in texts}
+    assert names[1] in shown  # the title, character for character (no "\$" escapes)
+    assert all(not t.get_parse_math() for t in texts if "$" in t.get_text())
+    assert any(t.get_text().startswith("KCN $x^2$") for t in texts)
+    assert save_png(tmp_path / "m.png", sites=s, title=names[0]).stat().st_size > 0

@@ -236,9 +236,9 @@ def _frame(cv: _Canvas) -> None:
     ax.annotate("N ↑", (0.97, 0.96), xycoords="axes fraction", ha="right", va="top", fontsize=12, weight="bold")
 
 
-def render(path: Path, *, sites: gpd.GeoDataFrame | None, corridors: gpd.GeoDataFrame | None,
-           districts: gpd.GeoDataFrame | None, rings: gpd.GeoDataFrame | None, title: str | None,
-           dpi: int) -> Path:  # fmt: skip
+def draw(*, sites: gpd.GeoDataFrame | None, corridors: gpd.GeoDataFrame | None,
+         districts: gpd.GeoDataFrame | None, rings: gpd.GeoDataFrame | None, title: str | None, dpi: int) -> Any:
+    """The matplotlib Figure of the map (Agg canvas attached), not yet saved."""  # fmt: skip
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -255,7 +255,11 @@ def render(path: Path, *, sites: gpd.GeoDataFrame | None, corridors: gpd.GeoData
                 metric = metric.assign(region=region.to_crs(metric.crs).to_numpy())
             painters[arg](cv, metric)
     _frame(cv)
-    hidden = place_labels(cv)
+    _finish(cv, place_labels(cv), title)
+    return fig
+
+
+def _finish(cv: _Canvas, hidden: int, title: str | None) -> None:
     if hidden:
         cv.ax.annotate(f"{hidden} nhãn bị ẩn do chồng lấn / {hidden} labels hidden where they would overlap",
                        (0.99, 0.01), xycoords="axes fraction", ha="right", va="bottom", fontsize=7,
@@ -267,6 +271,11 @@ def render(path: Path, *, sites: gpd.GeoDataFrame | None, corridors: gpd.GeoData
                            frameon=False, borderaxespad=0.0)  # fmt: skip
         for text in leg.get_texts():
             text.set_parse_math(False)
+
+
+def render(path: Path, *, dpi: int, **layers: Any) -> Path:
+    """Draw the map (see :func:`draw`) and write it to ``path`` as PNG."""
+    fig = draw(dpi=dpi, **layers)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.25)
