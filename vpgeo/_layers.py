@@ -91,12 +91,9 @@ def _cell(col: str, value: object, rec: Mapping[str, Any]) -> str:
     """Escaped display text of one popup cell; kinds, verdicts and statuses translated, km per precision."""
     if is_missing(value):
         return "—"
-    if col == "kind" and str(value).strip().upper() in st.SITE_KIND:
-        return esc(st.site_kind(value).label)
-    if col == "within_buffer" or col.startswith("verdict_"):
-        return esc(st.verdict(value).label)
-    if col == "status" and st.status(value) is not None:
-        return esc(st.status(value)[1])  # type: ignore[index]
+    words = st.value_label(col, value)
+    if words is not None:
+        return esc(words)
     if col.endswith("_km") and not isinstance(value, str):
         return esc(fmt_km(value, precision_of(rec)))
     if col == "p_within" and not isinstance(value, str):
@@ -402,7 +399,7 @@ def add_access_points(m: folium.Map, a: gpd.GeoDataFrame, legend: Legend) -> Non
                "bubblingMouseEvents": False}]  # fmt: skip
     fc = collection(
         a, style=lambda r: 0, styles=styles,
-        tip=lambda r: f"<b>{name_of(r, 'name')}</b><br>nút giao / access point ({esc(r.get('kind'))})",
+        tip=lambda r: f"<b>{name_of(r, 'name')}</b><br>{esc(st.value_label('kind', r.get('kind')) or 'nút giao')}",
         pop=lambda r: row_table(name_of(r, "name"), r, ["access_id", "name", "corridor_id", "kind", "precision_m"]),
     )  # fmt: skip
     name = "Nút giao / Access points"

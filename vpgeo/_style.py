@@ -27,7 +27,8 @@ from vpgeo._format import is_missing
 
 __all__ = [
     "BANDS", "CANDIDATE", "CHORO", "COLUMN_LABELS", "CORRIDOR_KIND", "OKABE_ITO", "SITE_KIND", "STATUS", "SURFACE",
-    "VERDICT", "Swatch", "band_colour", "column_label", "corridor_kind", "site_kind", "status", "verdict",
+    "VALUE_LABELS", "VERDICT", "Swatch", "band_colour", "column_label", "corridor_kind", "site_kind", "status",
+    "value_label", "verdict",
 ]  # fmt: skip
 
 
@@ -75,6 +76,27 @@ CORRIDOR_KIND: dict[str, Swatch] = {
     "ring_road": Swatch(_O["bluish_green"], "Đường vành đai", "Ring road"),
 }
 CORRIDOR_KIND_OTHER = Swatch("#555555", "Tuyến khác", "Other road")
+
+# Codes shown in popups and tables, in words (Vietnamese / English).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "phase": {
+        "existing": "Hiện có / Existing",
+        "new_2030": "Mới đến 2030 / New by 2030",
+        "2031_2050": "Giai đoạn 2031–2050 / 2031–2050",
+        "older_plan": "Quy hoạch cũ / Older plan",
+        "unknown": "Chưa rõ / Unknown",
+    },
+    "location_method": {
+        "published_point": "Điểm đã công bố / Published point",
+        "commune_centroid": "Điểm của xã / Commune point",
+        "none": "Không có vị trí / No position",
+    },
+    "access_kind": {
+        "interchange": "Nút giao liên thông / Interchange",
+        "toll": "Trạm thu phí / Toll plaza",
+        "junction": "Nút giao / Junction",
+    },
+}
 
 # Line dash (SVG stroke-dasharray, None = solid) and label per corridor status.
 STATUS: dict[str, tuple[str | None, str]] = {
@@ -147,6 +169,28 @@ def corridor_kind(value: object) -> Swatch:
 def status(value: object) -> tuple[str | None, str] | None:
     """(dash, label) of a known corridor status, or None."""
     return STATUS.get(_key(value).lower().replace(" ", "_"))
+
+
+def value_label(column: str, value: object) -> str | None:
+    """Bilingual words for a code of ``column`` (phase, location_method, kind, within_buffer, status...), or None.
+
+    Examples
+    --------
+    >>> value_label("phase", "older_plan"), value_label("kind", "ring_road"), value_label("phase", "x")
+    ('Quy hoạch cũ / Older plan', 'Đường vành đai / Ring road', None)
+    """
+    key = _key(value)
+    if column == "kind":
+        for lookup in (SITE_KIND.get(key.upper()), CORRIDOR_KIND.get(key.lower())):
+            if lookup is not None:
+                return lookup.label
+        return VALUE_LABELS["access_kind"].get(key.lower())
+    if column == "within_buffer" or column.startswith("verdict_"):
+        return verdict(value).label
+    if column == "status":
+        known = status(value)
+        return known[1] if known else None
+    return VALUE_LABELS.get(column, {}).get(key)
 
 
 def band_colour(i: int) -> str:
