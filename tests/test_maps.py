@@ -438,13 +438,14 @@ def test_png_prints_names_literally_not_as_mathtext(tmp_path: Path) -> None:
 
 
 def test_popups_put_codes_in_words(sites: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame) -> None:
-    frame = sites.iloc[:3].assign(phase=["existing", "older_plan", "new_2030"],
-                                  location_method=["published_point", "commune_centroid", "published_point"])  # fmt: skip
+    methods = ["published_point", "commune_centroid", "published_point"]
+    frame = sites.iloc[:3].assign(phase=["existing", "older_plan", "new_2030"], location_method=methods)
     page = plan_map(sites=frame, corridors=corridors).get_root().render()
     text = " ".join(html.unescape(f["properties"]["p"]) for key in ("sites", "corridors")
                     for f in layers_in(page)[key]["features"])  # fmt: skip
-    for words in ("Hiện có / Existing", "Quy hoạch cũ / Older plan", "Điểm của xã / Commune point",
-                  "Cao tốc / Expressway", "Đường vành đai / Ring road", "Đang xây dựng / Under construction"):  # fmt: skip
+    expected = ["Hiện có / Existing", "Quy hoạch cũ / Older plan", "Điểm của xã / Commune point",
+                "Cao tốc / Expressway", "Đường vành đai / Ring road", "Đang xây dựng / Under construction"]
+    for words in expected:
         assert words in text
     for code in ("older_plan", "commune_centroid", "ring_road", "national_road", "under_construction"):
         assert code not in text
