@@ -116,7 +116,9 @@ def prepare(gdf: object, argument: str) -> tuple[gpd.GeoDataFrame, list[int]]:
         raise InputError(f"expected a GeoDataFrame, got {type(gdf).__name__}", field=argument)
     out = to_wgs84(gdf, operation=f"plan_map({argument}=...)")
     if "region" in gdf.columns and gdf.geometry.name != "region":
-        region = gpd.GeoSeries(np.asarray(gdf["region"], dtype=object), crs=gdf.crs, index=gdf.index)
+        col = gdf["region"]
+        crs = col.crs if isinstance(col, gpd.GeoSeries) and col.crs is not None else gdf.crs
+        region = gpd.GeoSeries(np.asarray(col, dtype=object), crs=crs, index=gdf.index)
         out = out.assign(region=region.to_crs(4326).to_numpy())
     empty = out.geometry.isna() | out.geometry.is_empty
     return out, [int(i) for i in np.flatnonzero(empty.to_numpy())]

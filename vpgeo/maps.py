@@ -279,7 +279,7 @@ def plan_map(
     inputs = {"districts": districts, "communes": communes, "rings": rings, "corridors": corridors,
               "access_points": access_points, "candidates": candidates, "sites": sites}  # fmt: skip
     prepared, notes = _prepare_all(inputs)
-    heading = title if title and str(title).strip() else DEFAULT_TITLE
+    heading = str(title) if title is not None and str(title).strip() else DEFAULT_TITLE
     m = _lf.OfflineMap(title=heading, location=list(_HOME), zoom_start=10, tiles=None, prefer_canvas=True,
                        font_size="13px")  # fmt: skip
     tile = TILES[tiles]
