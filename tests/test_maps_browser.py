@@ -286,3 +286,30 @@ def test_search_box_finds_a_site(driver: Any, planner_map: Path) -> None:
     popup = driver.execute_script("return document.querySelector('.leaflet-popup-content').textContent")
     assert "CCN Hợp Thịnh" in popup
     WebDriverWait(driver, 20).until(lambda d: d.execute_script("return vpgeo.map.getZoom()") >= 14)
+
+
+def test_regions_and_per_corridor_popups_in_the_browser(driver: Any, tmp_path: Path) -> None:
+    x0, y0 = 560000.0, 2356000.0
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["R1", "R2"], "name": ["KCN Đình Chu", "CCN Triệu Đề"], "kind": ["KCN", "CCN"],
+         "precision_m": [2600.0, 500.0], "within_buffer": ["uncertain", "yes"], "verdict_CT05": ["uncertain", "yes"],
+         "dmin_CT05_km": [2.04, 0.51], "dmax_CT05_km": [9.17, 3.87], "p_within": [0.374, 1.0],
+         "region": [box(x0 - 3000, y0 - 2000, x0 + 3000, y0 + 2500), None]},
+        geometry=[Point(x0, y0), Point(x0 + 8500, y0)], crs="EPSG:5897",
+    )  # fmt: skip
+    log = _open(driver, save_map(plan_map(sites=sites), tmp_path / "regions.html"))
+    assert driver.execute_script("return vpgeo.layers.regions.getLayers().length") == 1
+    # The outline encloses its site's point.
+    assert driver.execute_script(
+        "var r = vpgeo.layers.regions.getLayers()[0].getBounds(), p = null;"
+        "vpgeo.layers.sites.eachLayer(function (l) {"
+        " if (l.feature.properties.n === 'KCN Đình Chu') { p = l.getLatLng(); } });"
+        "return r.contains(p);"
+    )
+    popup = driver.execute_script(
+        "var out = null; vpgeo.layers.sites.eachLayer(function (l) {"
+        " if (l.feature.properties.n === 'KCN Đình Chu') { l.openPopup(); out = l.getPopup().getElement().textContent; }"
+        "}); return out;"
+    )
+    assert "Verdict CT05" in popup and "Chưa chắc chắn / Uncertain (2.0–9.2 km)" in popup and "37 %" in popup
+    assert _severe(log) == []
