@@ -308,7 +308,8 @@ def test_regions_and_per_corridor_popups_in_the_browser(driver: Any, tmp_path: P
     )
     popup = driver.execute_script(
         "var out = null; vpgeo.layers.sites.eachLayer(function (l) {"
-        " if (l.feature.properties.n === 'KCN Đình Chu') { l.openPopup(); out = l.getPopup().getElement().textContent; }"
+        " if (l.feature.properties.n === 'KCN Đình Chu') {"
+        "  l.openPopup(); out = l.getPopup().getElement().textContent; }"
         "}); return out;"
     )
     assert "Verdict CT05" in popup and "Chưa chắc chắn / Uncertain (2.0–9.2 km)" in popup and "37 %" in popup
