@@ -66,9 +66,14 @@ def test_verdicts_at_the_boundaries(d_km: float, site_p: float, corr_p: float, e
     )
     row = r.table.iloc[0]
     assert row["within_buffer"] == expected
-    assert row["uncertainty_m"] == site_p + corr_p
+    # the interval [d - p, d + p] (floored at 0), p = site + corridor precision; printed as its centre ± half
+    lo, hi = max(0.0, d_km * 1000 - site_p - corr_p), d_km * 1000 + site_p + corr_p
+    assert row["dmin_CT05_km"] * 1000 == pytest.approx(lo) and row["dmax_CT05_km"] * 1000 == pytest.approx(hi)
+    assert row["uncertainty_m"] == pytest.approx((hi - lo) / 2)
+    assert row["distance_km"] * 1000 == pytest.approx((hi + lo) / 2)
     assert row["precision_m"] == site_p
-    assert row["distance_km"] == pytest.approx(d_km)
+    assert row["point_distance_km"] == pytest.approx(d_km)
+    assert row["verdict_CT05"] == expected
 
 
 def test_site_without_position_is_uncertain() -> None:
@@ -92,8 +97,11 @@ def test_any_corridor_surely_within_makes_yes() -> None:
     # 1 km from the imprecise A (1 + 3 + 0.1 > 2: uncertain alone), 3.5 km from the exact B (yes at B=4)
     s = _sites([(1.0, 100)])
     r = check_priority_rule(s, two, buffer_km=4.0, corridor_set=["A", "B"], access_points=None)
-    assert r.table.loc[0, "nearest_corridor"] == "A"
+    # "nearest" is the corridor surely nearest: the lowest upper bound (B: 3.6 km; A: 1 + 3 + 0.1 = 4.1 km)
+    assert r.table.loc[0, "nearest_corridor"] == "B"
     assert r.table.loc[0, "within_buffer"] == "yes"
+    assert (r.table.loc[0, "verdict_A"], r.table.loc[0, "verdict_B"]) == ("uncertain", "yes")
+    assert r.counts["per_corridor"]["A"]["all_sites"] == {"yes": 0, "no": 0, "uncertain": 1}
 
 
 @given(
@@ -151,14 +159,28 @@ def test_targets_in_data_are_counted_from_the_sites() -> None:
     # sites_facts.csv has 24 KCN rows, two parks in two zones each (Tam Dương II khu A/B, Thái Hòa – Liễn Sơn –
     # Liên Hòa phân khu 1/2): 22 distinct parks
     assert len(kcn) == 24
-    assert r.targets["kcn_2030"]["in_data"] == 22
-    assert r.targets["kcn_2030"]["gap"] == 24 - 22
+    # 16 parks with an existing zone (Tam Dương II and Thái Hòa have one existing and one older-plan zone), 4
+    # only from older plans, 2 of unknown status: 22 distinct parks
+    assert r.targets["kcn_2030"]["in_data_by_evidence"] == {"confirmed": 16, "older_plan": 4, "unknown": 2}
+    assert r.targets["kcn_2030"]["in_data"] == 16
+    assert r.targets["kcn_2030"]["gap"] == 24 - 16
     new = t[(t["kind"] == "CCN") & (t["phase"] == "new_2030")]
-    assert r.targets["ccn_new_area_ha"]["in_data"] == pytest.approx(new["area_ha"].sum())
-    # the 14 named new CCN of the plan sum to 770.6 ha (plan.md)
-    assert r.targets["ccn_new_area_ha"]["in_data"] == pytest.approx(770.6)
-    assert r.targets["industrial_land_after_2030_ha"]["in_data"] == pytest.approx(kcn["area_ha"].sum())
-    assert "22 KCN are known here against the plan's 24" in r.coverage["statement_en"]
+    assert r.targets["ccn_new_area_ha"]["in_data"] == round(new["area_ha"].sum(), -1)
+    # the 14 named new CCN of the plan sum to 770.6 ha (plan.md), printed to 10 ha
+    assert r.targets["ccn_new_area_ha"]["in_data"] == 770
+    existing = kcn[kcn["phase"] == "existing"]["area_ha"].sum()
+    older = kcn[kcn["phase"] == "older_plan"]["area_ha"].sum()
+    land = r.targets["industrial_land_after_2030_ha"]
+    assert land["in_data"] == round(existing, -1)
+    assert land["in_data_by_evidence"] == {
+        "confirmed": round(existing, -1),
+        "older_plan": round(older, -1),
+        "unknown": 0,
+    }
+    assert "demand" in land["what_it_counts"] and "2050" in r.targets["industrial_land_2050_ha"]["what_it_counts"]
+    assert all(isinstance(t["in_data"], int) for t in r.targets.values())
+    assert "16 KCN are confirmed here against the plan's 24" in r.coverage["statement_en"]
+    assert r.embedded_sites and r.to_dict()["embedded_sites"] is True
 
 
 def test_summaries_add_up() -> None:

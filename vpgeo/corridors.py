@@ -69,7 +69,7 @@ ACCESS_KINDS = ("interchange", "toll", "junction")
 POINT_COLUMNS = ("corridor_id", "section", "seq", "name", "lon", "lat", "role", "precision_m", "source", "notes")
 POINTS_FILE = "facts/corridor_points.csv"
 # A line drawn between two points misses the road's curves in between: never claim better than this.
-MIN_LINE_PRECISION_M = 1000.0
+MIN_LINE_PRECISION_M = 500.0
 # Where the province is: waypoints outside this box are typing errors (swapped lon/lat, wrong degree).
 _BOX = (102.0, 20.5, 107.5, 23.0)
 
@@ -81,10 +81,12 @@ CORRIDOR_INFO: dict[str, dict[str, Any]] = {
         "kind": "expressway",
         "status": "built",
         "priority": True,
-        "source": f"{_FACTS}: aaroads wiki 'Hanoi–Lao Cai Expressway' (about 40 km in Vĩnh Phúc), VEC station "
-        "lists; named points from OpenStreetMap nodes (© OpenStreetMap contributors, ODbL)",
-        "notes": "opened 21/9/2014; drawn straight between the Km 6 toll, IC3, IC4 and the Lập Thạch interchange; "
-        "runs north of Vĩnh Yên and just north of Phúc Yên centre",
+        "source": "Travel Mapping, from © OpenStreetMap contributors (ODbL): waypoints of TravelMapping/"
+        "HighwayData@13ffe4792d7cf1cbf024253cf8fe380dc8ebf2b5:hwy_data/VNM/vnmct/vnm.ct05.wpt; "
+        f"{_FACTS}: aaroads wiki 'Hanoi–Lao Cai Expressway' (about 40 km in Vĩnh Phúc)",
+        "notes": "opened 21/9/2014; drawn through Travel Mapping's exits and shaping points (read from OpenStreetMap), "
+        "independent of the OSM nodes quoted in the facts, which it passes within 48-271 m; runs north of Vĩnh Yên "
+        "and just north of Phúc Yên centre",
     },
     "RR4": {
         "name": "Đường vành đai 4 – Vùng Thủ đô",
@@ -169,7 +171,7 @@ USER_DEFAULTS: dict[str, Any] = {
 the corridors to judge against (``priority`` true) and as digitised from an official map (100 m)."""
 
 _LICENCE = (
-    "vpgeo data (MIT). Point positions of the Km 6 toll, IC3 and IC4 are OpenStreetMap nodes "
+    "vpgeo data (MIT). CT.05 waypoints are Travel Mapping's, read from OpenStreetMap; other named points are OSM nodes "
     "(© OpenStreetMap contributors, ODbL); commune points from vietnamadminunits 1.0.4 (MIT)."
 )
 
@@ -254,7 +256,7 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
 
     Each (``corridor_id``, ``section``) group of waypoints, ordered by ``seq``, becomes one LineString whose
     ``precision_m`` is the largest precision of its waypoints, rounded up to 100 m and never below
-    1,000 m. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
+    500 m. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
     corridor and name.
 
     Parameters
@@ -273,9 +275,9 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
     --------
     >>> lines, access = build_corridors()
     >>> float(lines.set_index("section").loc["s2_ic3_ic4", "precision_m"])
-    1000.0
+    500.0
     >>> sorted(access.loc[access["corridor_id"] == "CT05", "kind"].unique())
-    ['interchange', 'junction', 'toll']
+    ['interchange']
     """
     table = read_corridor_points(points)
     where = _source_name(points)
@@ -355,8 +357,9 @@ def _metadata(layer: str) -> dict[str, Any]:
             "layer": "corridors",
             **common,
             "precision": "Lines drawn through authored waypoints, not surveyed: each section's precision_m is the "
-            "largest precision of its waypoints, never below 1 km (the road bends between points). CT.05 between "
-            "interchanges: 1-3 km; national roads through commune points: 3-5 km (QL2C north of Liên Hòa: 12 km, "
+            "largest precision of its waypoints, never below 500 m (the road bends between points). CT.05 through "
+            "Travel Mapping waypoints: 500 m (it passes 48-271 m from three OSM nodes); national roads through "
+            "commune points: 3-5 km (QL2C north of Liên Hòa: 12 km, "
             "measured against an independent coarse road layer); schematic ring roads: 4-6 km. "
             "Replace with an official layer (vpgeo.corridors.read_corridor_file) where precision matters.",
         }
