@@ -105,6 +105,19 @@ def test_embedded_regions_contain_named_communes_official(
     assert _containment_failures(sites, reference_dir) == []
 
 
+def test_intersecting_legacy_tightens_regions() -> None:
+    raw = load_sites(regions=False)
+    layers = (
+        load_communes(vintage="legacy", source="approx"),
+        load_communes(vintage=2025, source="approx"),
+        load_districts(source="approx"),
+    )
+    loose, tight = site_regions(raw, *layers), site_regions(raw, *layers, intersect_legacy=True)
+    placed = raw["location_method"] == "commune_centroid"
+    assert (tight.loc[placed, "region_area_km2"] <= loose.loc[placed, "region_area_km2"] + 1e-6).all()
+    assert (tight.loc[placed, "region_area_km2"] < loose.loc[placed, "region_area_km2"]).sum() >= 10
+
+
 def test_official_regions_are_tighter_than_approx(official: dict[str, gpd.GeoDataFrame]) -> None:
     raw = load_sites(regions=False)
     legacy = load_communes(vintage="legacy", source="approx")
