@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
@@ -202,3 +202,86 @@ def test_bad_scope_and_buffer() -> None:
     with pytest.raises(InputError, match="buffer_km"):
         check_priority_rule(buffer_km=-1)
     assert parse_applies_to("all")["CCN"] >= {"existing"}
+
+
+# ------------------------------------------------------------------------------------------------ regions (#14)
+def test_empty_table_gives_empty_result() -> None:
+    empty = gpd.GeoDataFrame({"site_id": [], "kind": [], "phase": []}, geometry=[], crs="EPSG:4326")
+    r = check_priority_rule(empty, _corridors(), buffer_km=5, corridor_set=["CT05"], access_points=None)
+    assert len(r.table) == 0 and "within_buffer" in r.table.columns
+    assert r.counts["all_sites"] == {"yes": 0, "no": 0, "uncertain": 0}
+    bare = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    assert len(check_priority_rule(bare, _corridors(), corridor_set=["CT05"], access_points=None).table) == 0
+
+
+def test_far_corridor_layer_warns_naming_it() -> None:
+    far = _corridors().assign(corridor_id="FAR")
+    far = far.set_geometry(far.translate(0, -400_000))  # 400 km south
+    with pytest.warns(UserWarning, match="FAR"):
+        check_priority_rule(_sites([(1.0, 100)]), far, corridor_set=["FAR"], access_points=None)
+
+
+def test_absurd_areas_are_never_summed() -> None:
+    s = _sites([(1.0, 100), (2.0, 100), (3.0, 100)])
+    s["area_ha"] = [1e300, -5.0, 100.0]
+    r = check_priority_rule(s, _corridors(), corridor_set=["CT05"], access_points=None)
+    assert r.by_district["kcn_ha"].sum() == pytest.approx(100.0)
+    assert r.coverage["sites_without_area"] == 2
+
+
+def test_user_sites_are_not_compared_with_the_plan() -> None:
+    r = check_priority_rule(_sites([(1.0, 100)]), _corridors(), corridor_set=["CT05"], access_points=None)
+    assert r.embedded_sites is False and r.targets == {}
+    assert "reconstructed from news" not in r.coverage["statement_en"]
+    assert "24" in r.coverage["statement_en"] and "not compared" in r.coverage["statement_en"]
+
+
+def test_embedded_data_emit_no_crs_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_priority_rule(buffer_km=5)
+
+
+def _user_points() -> gpd.GeoDataFrame:
+    from vpgeo.datasets import load_sites
+
+    s = load_sites(regions=False)
+    s = s[s["location_method"] == "commune_centroid"].drop(columns=["commune_code", "commune_2025_code"])
+    s = s.assign(location_method="user_point").reset_index(drop=True)
+    s.attrs = {}  # a user's table, not vpgeo's
+    return s
+
+
+@pytest.mark.parametrize("epsg", [3405, 5897])
+def test_verdicts_do_not_depend_on_input_crs(epsg: int) -> None:
+    from vpgeo.errors import CRSWarning
+
+    base = _user_points()
+    with pytest.warns(CRSWarning):
+        ref = check_priority_rule(base, buffer_km=5, access_points=None).table
+    other = check_priority_rule(base.to_crs(epsg), buffer_km=5, access_points=None).table
+    cols = [c for c in ref.columns if c.startswith("verdict_")] + ["within_buffer", "nearest_corridor"]
+    assert (ref[cols].to_numpy() == other[cols].to_numpy()).all()
+    for c in [c for c in ref.columns if c.startswith(("dmin_", "dmax_"))]:
+        assert (ref[c] - other[c]).abs().max() < 0.03  # km: the bisection's 25 m
+
+
+@settings(deadline=None, max_examples=25)
+@given(d=st.floats(0, 15), p=st.floats(0, 4000), b1=st.floats(0, 20), b2=st.floats(0, 20))
+def test_region_verdicts_monotone_in_the_buffer(d: float, p: float, b1: float, b2: float) -> None:
+    lo, hi = sorted((b1, b2))
+    s = _sites([(d, p)])
+    s.loc[0, "geometry"] = s.loc[0, "geometry"].buffer(1500)  # a user polygon: region = polygon widened by p
+    a = check_priority_rule(s, _corridors(300), buffer_km=lo, corridor_set=["CT05"], access_points=None).table
+    b = check_priority_rule(s, _corridors(300), buffer_km=hi, corridor_set=["CT05"], access_points=None).table
+    assert ORDER[a.loc[0, "within_buffer"]] <= ORDER[b.loc[0, "within_buffer"]]
+    # every printed figure agrees with the verdict
+    for t, buf in ((a, lo), (b, hi)):
+        lo_m = (t.loc[0, "distance_km"] * 1000 - t.loc[0, "uncertainty_m"]) / 1000
+        hi_m = (t.loc[0, "distance_km"] * 1000 + t.loc[0, "uncertainty_m"]) / 1000
+        v = t.loc[0, "within_buffer"]
+        assert (v == "yes") == (hi_m <= buf + 1e-9) or v != "yes"
+        assert v != "no" or lo_m > buf - 1e-9
+        assert v != "yes" or t.loc[0, "dmax_CT05_km"] <= buf
