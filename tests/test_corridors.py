@@ -213,8 +213,9 @@ def test_national_roads_against_coarse_reference(built, reference_dir: Path) -> 
             pts = shapely.points(shapely.get_coordinates(shapely.segmentize(geom, 200)))
             d = np.array([shapely.distance(pts, line) for line in ours.geometry])  # sections × vertices
             dmin = d.min(axis=0)
-            # ties at a shared section end: the larger precision applies
-            allowed = np.where(d <= dmin + 1.0, prec[:, None], 0).max(axis=0)
+            # ties at a shared section end: every tied section's precision must bound the error (the smaller
+            # applies; the larger would hide, e.g., QL2C Vĩnh Yên–Liên Hòa reaching 6.9 km where 3.3 km was stated)
+            allowed = np.where(d <= dmin + 1.0, prec[:, None], np.inf).min(axis=0)
             assert (dmin <= allowed).all(), (cid, float(dmin.max()), float(allowed[dmin.argmax()]))
             checked += len(pts)
     assert checked > 100
