@@ -215,3 +215,61 @@ def test_region_column_serialisable_crs_matches_frame() -> None:
     minx, miny, maxx, maxy = shapely.total_bounds(s["region"].to_numpy())
     assert 105.0 < minx < maxx < 106.5 and 20.8 < miny < maxy < 21.8  # degrees, like the frame
     json.dumps([str(m) for m in s["region_method"]])
+
+
+def test_no_site_point_coincides_with_a_corridor_waypoint() -> None:
+    """Seven sites used to sit on corridor waypoints (both taken from one commune point): distance 0 by construction."""
+    from vpgeo.corridors import read_corridor_points
+
+    sites = load_sites().to_crs("EPSG:5897")
+    pts = read_corridor_points()
+    wp = gpd.GeoSeries(gpd.points_from_xy(pts["lon"], pts["lat"]), crs="EPSG:4326").to_crs("EPSG:5897")
+    raw = load_sites(regions=False).to_crs("EPSG:5897")
+    before = sum(bool((wp.distance(g) < 1.0).any()) for g in raw.geometry if g is not None)
+    assert before == 7  # CCN Đại Đồng, Tân Tiến, Hợp Thịnh, Vân Hội, Hương Canh; KCN Chấn Hưng, Vĩnh Thịnh
+    placed = sites[sites["region_method"] != "point_disc"]
+    assert not any(bool((wp.distance(g) < 1.0).any()) for g in placed.geometry)
+
+
+@pytest.mark.parametrize("source", ["official", "approx"])
+@pytest.mark.parametrize("buffer_km", [2.0, 5.0, 10.0])
+def test_ct05_verdicts_do_not_contradict_held_out_polygons(
+    reference_dir: Path, official: dict[str, gpd.GeoDataFrame], buffer_km: float, source: str
+) -> None:
+    """A decided verdict must hold for the third-party polygons of the communes (districts) the facts name."""
+    from vpgeo.datasets import load_corridors
+    from vpgeo.rules import check_priority_rule
+
+    layers = (
+        (official["c2025"], official["districts"])
+        if source == "official"
+        else (load_communes(vintage=2025, source="approx"), load_districts(source="approx"))
+    )
+    sites = site_regions(load_sites(regions=False), load_communes(vintage="legacy", source="approx"), *layers)
+    sites.attrs["provenance"] = {"file": "data/sites.geojson"}
+    table = check_priority_rule(sites, buffer_km=buffer_km, access_points=None).table.set_index("site_id")
+    corridors = load_corridors()
+    ref = _reference_communes(reference_dir)
+    districts = gpd.read_file(reference_dir / "vinhphuc_districts_vietnam63.geojson").to_crs("EPSG:5897")
+    dcol = next(c for c in districts.columns if districts[c].astype(str).str.contains("Vĩnh Tường").any())
+    facts = pd.read_csv(FACTS, dtype=str, keep_default_na=False).set_index("site_id")
+    b = buffer_km * 1000.0
+    decided = 0
+    for sid, row in table.iterrows():
+        verdict = row["verdict_CT05"]
+        if verdict == "uncertain":
+            continue
+        decided += 1
+        if row["location_method"] == "commune_centroid":
+            polys = [p for _, p in _named_polygons(ref, facts.loc[sid])]
+        elif row["region_method"] == "district":
+            polys = list(districts.loc[districts[dcol].map(key) == key(str(row["district"])), "geometry"])
+        else:
+            continue
+        cores = gpd.GeoSeries([shapely.buffer(p, -ORACLE_SLACK_M) for p in polys], crs="EPSG:5897")
+        iv = distance_intervals(cores, corridors[corridors["corridor_id"] == "CT05"], buffer_m=b)["CT05"]
+        if verdict == "yes":
+            assert (iv.dmax <= b).all(), (sid, iv.dmax)
+        else:
+            assert (iv.dmin > b).all(), (sid, iv.dmin)
+    assert decided >= 4

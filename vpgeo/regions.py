@@ -278,8 +278,9 @@ def site_regions(
             points.append(geom)
             radii.append(float(row.get("precision_m")))
             continue
-        hint = geom if geom is not None and geom.geom_type == "Point" else None
-        point, radius = best_point(region, hint)
+        # not the facts' own point: for a commune that is the gazetteer point, which corridor waypoints drawn
+        # through commune points share, and a distance of 0 by construction would follow
+        point, radius = best_point(region)
         points.append(point if geom is None or geom.geom_type in ("Point", "MultiPoint") else geom)
         radii.append(math.ceil(radius / 10.0) * 10.0)
     out = sites.copy()
