@@ -208,7 +208,11 @@ def test_load_sites_reads_provenance() -> None:
     assert prov["layer"] == "sites" and prov["built_from"] == "data/facts/sites.csv"
     assert prov["counts"]["sites"] == len(s) == 60
     assert list(s.columns)[:15] == list(SITE_COLUMNS[:15])
-    assert s.geometry.isna().sum() == (s["location_method"] == "none").sum()
+    # with regions (default) every site has one and a point inside it; the facts alone leave 'none' unplaced
+    assert s["region"].notna().all() and s.geometry.notna().all()
+    raw = load_sites(regions=False)
+    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == 20
+    assert set(s.loc[raw["location_method"] == "none", "region_method"]) == {"district", "province"}
 
 
 # ---- facts-table errors -------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def read_corridor_points(points: str | Path | None = None) -> pd.DataFrame:
     --------
     >>> p = read_corridor_points()
     >>> p.loc[p["name"].str.startswith("IC3"), ["lon", "lat"]].iloc[0].tolist()
-    [105.6692, 21.2793]
+    [105.668221, 21.283196]
     """
     if points is None:
         from vpgeo.datasets import data_file
@@ -514,9 +514,9 @@ def corridor_precision(corridors: gpd.GeoDataFrame, *, by_section: bool = False)
     --------
     >>> lines, _ = build_corridors()
     >>> corridor_precision(lines)["CT05"]
-    3000.0
-    >>> corridor_precision(lines, by_section=True)["CT05/s2_ic3_ic4"]
-    1000.0
+    500.0
+    >>> corridor_precision(lines, by_section=True)["QL2C/s2_vinh_yen_lien_hoa"]
+    7000.0
     """
     for col in ("corridor_id", "precision_m"):
         if col not in corridors.columns:
