@@ -27,7 +27,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -258,6 +258,124 @@ def _read_facts(path: Path, shown: str) -> pd.DataFrame:
     return table.map(nfc)
 
 
+_Err = Callable[[str, str], InputError]  # builds the error of one facts row (message, field)
+
+
+def _check_fact_row(r: dict[str, str], i: int, seen: dict[str, int], err: _Err) -> list[str]:
+    """Validate a facts row's id, name, kind, phase and sources; return its source URLs."""
+    sid = r["site_id"]
+    if not _ID_RE.match(sid):
+        raise err(f"site_id {sid!r} must be upper-case ASCII words joined by '-', e.g. CCN-KIMXA-2030", "site_id")
+    if sid in seen:
+        raise err(f"duplicate site_id {sid!r} (first on row {seen[sid]}); site ids are never reused", "site_id")
+    seen[sid] = i
+    if not r["name"]:
+        raise err("empty name; give the site's Vietnamese name", "name")
+    if r["kind"] not in KINDS:
+        raise err(f"unknown kind {r['kind']!r}; use KCN or CCN", "kind")
+    if r["phase"] not in PHASES:
+        raise err(f"unknown phase {r['phase']!r}; use one of {', '.join(PHASES)}", "phase")
+    urls = [u.strip() for u in r["source"].split(";") if u.strip()]
+    bad = [u for u in urls if not _URL_RE.fullmatch(u)]
+    if not urls or bad:
+        raise err(
+            f"source must be http(s) URLs separated by ';' (got {bad[0] if bad else 'nothing'!r}); every "
+            "site cites where its facts come from, other provenance goes in notes",
+            "source",
+        )
+    return urls
+
+
+def _fact_district(r: dict[str, str], gaz_districts: set[str], err: _Err) -> str | None:
+    if not r["district"]:
+        return None
+    found = r["district"] if r["district"] in gaz_districts else _district_name(r["district"])
+    if found is None:
+        raise err(
+            f"unknown district {r['district']!r}; use a legacy district name such as 'Huyện Vĩnh Tường' "
+            "or 'Thành phố Phúc Yên', or leave it blank",
+            "district",
+        )
+    return found
+
+
+def _fact_communes(r: dict[str, str], district: str | None, notes: list[str], err: _Err) -> list[pd.Series]:
+    resolved: list[pd.Series] = []
+    for name in _unique(n.strip() for n in r["communes"].split(";") if n.strip()):
+        try:
+            row, note = _resolve_commune(name, district)
+        except LookupError as exc:
+            raise err(str(exc), "communes") from None
+        if row["code"] not in [x["code"] for x in resolved]:
+            resolved.append(row)
+        if note:
+            notes.append(note)
+    return resolved
+
+
+def _fact_record(
+    r: dict[str, str], urls: list[str], resolved: list[pd.Series], district_given: str | None, shown: str, i: int
+) -> dict[str, Any]:
+    district = ";".join(_unique(str(x["district"]) for x in resolved)) if resolved else district_given
+    return {
+        "site_id": r["site_id"],
+        "name": r["name"],
+        "kind": r["kind"],
+        "phase": r["phase"],
+        "status": r["status"] or None,
+        "area_ha": _parse_area(r["area_ha"], path=shown, row=i, fld="area_ha"),
+        "area_ha_2050": _parse_area(r["area_ha_2050"], path=shown, row=i, fld="area_ha_2050"),
+        "commune": ";".join(str(x["name"]) for x in resolved) or None,
+        "district": district or None,
+        "commune_2025": ";".join(_unique(str(x["commune_2025"]) for x in resolved)) or None,
+        "source": ";".join(urls),
+        "confidence": r["confidence"] or None,
+        "commune_code": ";".join(str(x["code"]) for x in resolved) or None,
+        "commune_2025_code": ";".join(_unique(str(x["commune_2025_code"]) for x in resolved)) or None,
+    }
+
+
+def _fact_position(
+    r: dict[str, str],
+    rec: dict[str, Any],
+    resolved: list[pd.Series],
+    notes: list[str],
+    shown: str,
+    i: int,
+    err: _Err,
+) -> Point | None:
+    """Place a facts row (published point, else its communes, else nothing); sets method and precision."""
+    if bool(r["lon"]) != bool(r["lat"]):
+        raise err("give both lon and lat, or neither", "lon" if not r["lon"] else "lat")
+    if r["lon"]:
+        lon = _parse_coord(r["lon"], path=shown, row=i, fld="lon")
+        lat = _parse_coord(r["lat"], path=shown, row=i, fld="lat")
+        minx, miny, maxx, maxy = _VN_BOX
+        if not (minx <= lon <= maxx and miny <= lat <= maxy):
+            raise err(f"point ({lon}, {lat}) is not in northern Vietnam; swapped lon/lat?", "lon")
+        rec["location_method"] = "published_point"
+        rec["precision_m"] = _published_precision(rec["area_ha"])
+        notes.append(
+            "position: published point, unverified"
+            + (f"; coordinates from: {r['coord_source']}" if r["coord_source"] else "")
+        )
+        return Point(lon, lat)
+    if resolved:
+        geom, prec, pnotes = _commune_position(resolved)
+        rec["location_method"] = "commune_centroid"
+        rec["precision_m"] = prec
+        notes.extend(pnotes)
+        return geom
+    rec["location_method"] = "none"
+    rec["precision_m"] = None
+    district = rec["district"]
+    notes.append(
+        "no position: the facts give neither a point nor a commune"
+        + (f" (district {district} only)" if district else "")
+    )
+    return None
+
+
 def build_sites(facts: str | Path | None = None) -> gpd.GeoDataFrame:
     """Place every site of a facts table and return them as points in EPSG:4326.
 
@@ -299,97 +417,12 @@ def build_sites(facts: str | Path | None = None) -> gpd.GeoDataFrame:
         def err(message: str, fld: str, row: int = i) -> InputError:
             return InputError(message, path=shown, row=row, field=fld)
 
-        sid = r["site_id"]
-        if not _ID_RE.match(sid):
-            raise err(f"site_id {sid!r} must be upper-case ASCII words joined by '-', e.g. CCN-KIMXA-2030", "site_id")
-        if sid in seen:
-            raise err(f"duplicate site_id {sid!r} (first on row {seen[sid]}); site ids are never reused", "site_id")
-        seen[sid] = i
-        if not r["name"]:
-            raise err("empty name; give the site's Vietnamese name", "name")
-        if r["kind"] not in KINDS:
-            raise err(f"unknown kind {r['kind']!r}; use KCN or CCN", "kind")
-        if r["phase"] not in PHASES:
-            raise err(f"unknown phase {r['phase']!r}; use one of {', '.join(PHASES)}", "phase")
-        urls = [u.strip() for u in r["source"].split(";") if u.strip()]
-        bad = [u for u in urls if not _URL_RE.fullmatch(u)]
-        if not urls or bad:
-            raise err(
-                f"source must be http(s) URLs separated by ';' (got {bad[0] if bad else 'nothing'!r}); every "
-                "site cites where its facts come from, other provenance goes in notes",
-                "source",
-            )
-        area = _parse_area(r["area_ha"], path=shown, row=i, fld="area_ha")
-        area_2050 = _parse_area(r["area_ha_2050"], path=shown, row=i, fld="area_ha_2050")
-
-        district_given: str | None = None
-        if r["district"]:
-            district_given = r["district"] if r["district"] in gaz_districts else _district_name(r["district"])
-            if district_given is None:
-                raise err(
-                    f"unknown district {r['district']!r}; use a legacy district name such as 'Huyện Vĩnh Tường' "
-                    "or 'Thành phố Phúc Yên', or leave it blank",
-                    "district",
-                )
-
+        urls = _check_fact_row(r, i, seen, err)
+        district_given = _fact_district(r, gaz_districts, err)
         notes = [r["notes"]] if r["notes"] else []
-        resolved: list[pd.Series] = []
-        for name in _unique(n.strip() for n in r["communes"].split(";") if n.strip()):
-            try:
-                row, note = _resolve_commune(name, district_given)
-            except LookupError as exc:
-                raise err(str(exc), "communes") from None
-            if row["code"] not in [x["code"] for x in resolved]:
-                resolved.append(row)
-            if note:
-                notes.append(note)
-
-        district = ";".join(_unique(str(x["district"]) for x in resolved)) if resolved else district_given
-        rec: dict[str, Any] = {
-            "site_id": sid,
-            "name": r["name"],
-            "kind": r["kind"],
-            "phase": r["phase"],
-            "status": r["status"] or None,
-            "area_ha": area,
-            "area_ha_2050": area_2050,
-            "commune": ";".join(str(x["name"]) for x in resolved) or None,
-            "district": district or None,
-            "commune_2025": ";".join(_unique(str(x["commune_2025"]) for x in resolved)) or None,
-            "source": ";".join(urls),
-            "confidence": r["confidence"] or None,
-            "commune_code": ";".join(str(x["code"]) for x in resolved) or None,
-            "commune_2025_code": ";".join(_unique(str(x["commune_2025_code"]) for x in resolved)) or None,
-        }
-
-        if bool(r["lon"]) != bool(r["lat"]):
-            raise err("give both lon and lat, or neither", "lon" if not r["lon"] else "lat")
-        if r["lon"]:
-            lon = _parse_coord(r["lon"], path=shown, row=i, fld="lon")
-            lat = _parse_coord(r["lat"], path=shown, row=i, fld="lat")
-            minx, miny, maxx, maxy = _VN_BOX
-            if not (minx <= lon <= maxx and miny <= lat <= maxy):
-                raise err(f"point ({lon}, {lat}) is not in northern Vietnam; swapped lon/lat?", "lon")
-            geom: Point | None = Point(lon, lat)
-            rec["location_method"] = "published_point"
-            rec["precision_m"] = _published_precision(area)
-            notes.append(
-                "position: published point, unverified"
-                + (f"; coordinates from: {r['coord_source']}" if r["coord_source"] else "")
-            )
-        elif resolved:
-            geom, prec, pnotes = _commune_position(resolved)
-            rec["location_method"] = "commune_centroid"
-            rec["precision_m"] = prec
-            notes.extend(pnotes)
-        else:
-            geom = None
-            rec["location_method"] = "none"
-            rec["precision_m"] = None
-            notes.append(
-                "no position: the facts give neither a point nor a commune"
-                + (f" (district {district} only)" if district else "")
-            )
+        resolved = _fact_communes(r, district_given, notes, err)
+        rec = _fact_record(r, urls, resolved, district_given, shown, i)
+        geom = _fact_position(r, rec, resolved, notes, shown, i, err)
         rec["notes"] = "; ".join(notes)
         records.append(rec)
         geoms.append(geom)
