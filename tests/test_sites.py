@@ -483,3 +483,9 @@ def test_prepare_sites_rejects_absurd_areas_per_row(area: str) -> None:
     sites, rejects = prepare_sites(df)
     assert list(sites["name"]) == ["KCN B"] and list(rejects["row"]) == [1]
     assert "area" in rejects.loc[0, "reason"]
+
+
+def test_regions_are_not_written_with_the_sites(tmp_path: Path) -> None:
+    doc = json.loads(write_sites_geojson(load_sites(), tmp_path / "s.geojson").read_text(encoding="utf-8"))
+    assert "region" not in doc["features"][0]["properties"]
+    assert doc["features"][0]["properties"]["region_method"]

@@ -542,7 +542,12 @@ def write_sites_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     data = to_wgs84(gdf, operation="writing sites GeoJSON")
     data = data.sort_values("site_id", kind="stable").reset_index(drop=True)
     geom_col = data.geometry.name
-    props = [c for c in data.columns if c != geom_col]
+    # a region (vpgeo.regions) is derived from the boundaries at load time, never stored with the facts
+    props = [
+        c
+        for c in data.columns
+        if c != geom_col and not any(isinstance(v, shapely.Geometry) for v in data[c].to_numpy()[:1])
+    ]
     meta: dict[str, Any] = {
         "layer": "sites",
         "built_from": FACTS_REL,
