@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -286,3 +287,21 @@ def test_region_verdicts_monotone_in_the_buffer(d: float, p: float, b1: float, b
         assert high == pytest.approx(row["dmax_CT05_km"], abs=1e-9)
         assert (row["within_buffer"] == "yes") == (row["dmax_CT05_km"] <= buf)
         assert (row["within_buffer"] == "no") == (row["dmin_CT05_km"] > buf)
+
+
+def test_user_commune_rows_are_judged_on_their_commune() -> None:
+    from vpgeo.sites import prepare_sites
+
+    df = pd.DataFrame({"name": ["KCN A"], "kind": ["KCN"], "commune": ["Hội Thịng"]})  # a typo of Hội Thịnh
+    sites, _ = prepare_sites(df, place_by_commune=True)
+    from vpgeo.errors import CRSWarning
+
+    with pytest.warns(CRSWarning):  # a user's lon/lat, reprojected for measuring
+        region = check_priority_rule(sites, buffer_km=5).table.loc[0]
+    with pytest.warns(CRSWarning):
+        disc = check_priority_rule(sites, buffer_km=5, boundaries=None).table.loc[0]
+    assert region["region_method"] == "communes_approximate" and "region_method" not in disc.index
+    # the commune's polygon, not the disc about its gazetteer point, bounds the distances
+    assert region["dmax_CT05_km"] != pytest.approx(disc["dmax_CT05_km"], abs=0.05)
+    assert region["precision_m"] != disc["precision_m"]
+    assert region["rule_applies"] and region["within_buffer"] in ("yes", "no", "uncertain")

@@ -35,6 +35,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -130,7 +131,7 @@ def _layers(
         geoms = _widened(districts, "site regions (districts)")
         for col in ("name", "short"):
             if col in districts:
-                dist.update({key(n): g for n, g in zip(districts[col].astype(str), geoms, strict=True)})
+                dist.update({_district_key(n): g for n, g in zip(districts[col].astype(str), geoms, strict=True)})
         province = shapely.union_all(geoms)
     return _Layers(legacy, c2025, dist, province, source, intersect_legacy)
 
@@ -162,11 +163,19 @@ def _commune_region(legacy_codes: Sequence[str], codes_2025: Sequence[str], laye
     return shapely.union_all(parts) if parts else None
 
 
+_DISTRICT_PREFIX = re.compile(r"^(huyen|thanh pho|thi xa|quan|tp|tx|h)\b\.?\s*")
+
+
+def _district_key(name: str) -> str:
+    """'Huyện Vĩnh Tường', 'H. Vĩnh Tường', 'Vĩnh Tường' → one key."""
+    return _DISTRICT_PREFIX.sub("", key(name)).strip()
+
+
 def _district_region(value: object, layers: _Layers) -> BaseGeometry | None:
     names = [n.strip() for n in str(value or "").split(";") if n.strip() and str(value) != "nan"]
     if not names:
         return None
-    found = [layers.districts.get(key(n)) for n in names]
+    found = [layers.districts.get(_district_key(n)) for n in names]
     if any(g is None for g in found):
         return None
     return shapely.union_all([g for g in found if g is not None])

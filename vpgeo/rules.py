@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -306,6 +306,12 @@ def _judge(
     return table, intervals
 
 
+def _unplaced(table: pd.DataFrame) -> pd.Series:
+    """Sites whose position nothing bounds but the province (or nothing at all)."""
+    method = table.get("region_method", pd.Series("", index=table.index)).astype(str)
+    return ~table["has_region"].astype(bool) | method.isin(["province", "none"])
+
+
 def _verdict_counts(table: pd.DataFrame, col: str) -> dict[str, int]:
     return {v: int((table[col] == v).sum()) for v in VERDICTS}
 
@@ -326,6 +332,7 @@ def check_priority_rule(
     corridor_set: str | Sequence[str] = "plan",
     applies_to: str = DEFAULT_APPLIES_TO,
     access_points: gpd.GeoDataFrame | bool | None = True,
+    boundaries: Literal["auto", "official", "approx"] | None = "approx",
 ) -> RuleResult:
     """Check the priority-along-corridors rule for every site, and the plan's targets.
 
@@ -345,6 +352,10 @@ def check_priority_rule(
         Which sites the rule applies to (see :func:`parse_applies_to`); verdicts are given for every site.
     access_points : GeoDataFrame, bool or None
         Passed to :func:`vpgeo.measure.corridor_distances`.
+    boundaries : {"approx", "official", "auto"} or None
+        When ``sites`` have no ``region`` column, the boundaries their regions are cut from (see
+        :func:`vpgeo.regions.sites_with_regions`: communes named by code, districts, the province);
+        ``None``: a point's region is its disc of ``precision_m`` and a site without one has none.
 
     Returns
     -------
@@ -376,6 +387,10 @@ def check_priority_rule(
         corridors = load_corridors()
     if len(sites) == 0:
         sites = _empty_sites(sites)
+    elif boundaries is not None and "region" not in sites.columns:
+        from vpgeo.regions import sites_with_regions
+
+        sites = sites_with_regions(sites, boundaries=boundaries)
     for col in ("kind", "phase"):
         if col not in sites.columns:
             raise InputError(f"sites need a {col!r} column for the rule's scope", field=col)
@@ -395,7 +410,7 @@ def check_priority_rule(
     counts = {
         "applicable": _verdict_counts(applicable, "within_buffer"),
         "all_sites": _verdict_counts(table, "within_buffer"),
-        "applicable_without_position": int((~applicable["has_region"].astype(bool)).sum()),
+        "applicable_without_position": int(_unplaced(applicable).sum()),
         "per_corridor": {
             cid: {
                 "applicable": _verdict_counts(applicable, f"verdict_{cid}"),
@@ -596,7 +611,7 @@ def _coverage(table: pd.DataFrame, *, embedded: bool) -> dict[str, Any]:
     by = _parks_by_evidence(kcn)
     n_parks = _parks(kcn)
     no_area = int(_clean_area(_num(table, "area_ha")).isna().sum())
-    no_position = int((~table["has_region"].astype(bool)).sum()) if "has_region" in table else 0
+    no_position = int(_unplaced(table).sum()) if "has_region" in table else 0
     out: dict[str, Any] = {
         "embedded_sites": embedded,
         "kcn_rows": len(kcn),
