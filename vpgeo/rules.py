@@ -193,7 +193,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def _is_embedded(sites: gpd.GeoDataFrame) -> bool:
     """True for vpgeo's own site list (read by :func:`vpgeo.datasets.load_sites`), not a user's table."""
     prov = sites.attrs.get("provenance") or {}
-    return str(prov.get("file", "")).startswith("data/sites")
+    return prov.get("file") == "data/sites.geojson" and "supplied_by" not in prov
 
 
 # Former Vĩnh Phúc (lon/lat box, a little generous): corridors farther than _FAR_M from it are suspicious.
