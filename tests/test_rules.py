@@ -305,3 +305,33 @@ def test_user_commune_rows_are_judged_on_their_commune() -> None:
     assert region["dmax_CT05_km"] != pytest.approx(disc["dmax_CT05_km"], abs=0.05)
     assert region["precision_m"] != disc["precision_m"]
     assert region["rule_applies"] and region["within_buffer"] in ("yes", "no", "uncertain")
+
+
+@pytest.mark.parametrize("buffer_km", [2.0, 5.0, 10.0])
+def test_printed_figures_agree_with_verdicts_on_the_embedded_data(buffer_km: float) -> None:
+    t = check_priority_rule(buffer_km=buffer_km).table
+    hi = t["distance_km"] + t["uncertainty_m"] / 1000
+    lo = t["distance_km"] - t["uncertainty_m"] / 1000
+    yes, no = t["within_buffer"] == "yes", t["within_buffer"] == "no"
+    assert (hi[yes] <= buffer_km + 1e-9).all() and (lo[no] > buffer_km - 1e-9).all()
+    assert ((hi <= buffer_km + 1e-9) == yes).all()  # and nothing undecided that the figures decide
+    for cid in ("CT05", "RR4", "RR5"):
+        v = t[f"verdict_{cid}"]
+        assert ((t[f"dmax_{cid}_km"] <= buffer_km) == (v == "yes")).all()
+        assert ((t[f"dmin_{cid}_km"] > buffer_km) == (v == "no")).all()
+        assert (t[f"dmin_{cid}_km"] <= t[f"dmax_{cid}_km"]).all()
+        # the set is yes when any corridor is, no when all are
+    assert (yes == (t[[f"verdict_{c}" for c in ("CT05", "RR4", "RR5")]] == "yes").any(axis=1)).all()
+    assert (no == (t[[f"verdict_{c}" for c in ("CT05", "RR4", "RR5")]] == "no").all(axis=1)).all()
+
+
+def test_corridors_sharing_a_segment_tie_by_id() -> None:
+    line = LineString([(500000, 2350000), (540000, 2350000)])
+    two = gpd.GeoDataFrame(
+        {"corridor_id": ["ZZ", "AA"], "precision_m": [200.0, 200.0], "priority": [True, True]},
+        geometry=[line, line],
+        crs="EPSG:5897",
+    )
+    r = check_priority_rule(_sites([(1.0, 100)]), two, buffer_km=5, corridor_set=["ZZ", "AA"], access_points=None)
+    assert r.table.loc[0, "nearest_corridor"] == "AA"
+    assert r.table.loc[0, "verdict_AA"] == r.table.loc[0, "verdict_ZZ"] == "yes"
