@@ -241,7 +241,8 @@ def test_rr5_shares_ct05_and_is_about_515km(built, province) -> None:
     inside_km = _metric_union(lines, "RR5").intersection(province).length / 1000
     # 51.5 km (viettimes): a schematic line ending at the Ngọc Thanh commune point, not at the border.
     assert 51.5 * 0.8 <= inside_km <= 51.5 * 1.2
-    assert set(lines.loc[lines["corridor_id"] == "RR5", "precision_m"]) == {6000.0}
+    # 7.1 km where drawn through commune points (it must cover them), 6 km along CT.05
+    assert set(lines.loc[lines["corridor_id"] == "RR5", "precision_m"]) == {6000.0, 7100.0}
 
 
 def test_rr4_provincial_is_inside_vinh_tuong(built, reference_dir: Path) -> None:
@@ -474,3 +475,33 @@ def test_read_corridor_file_multilayer_and_degrees_without_crs(tmp_path: Path) -
     shp.with_suffix(".prj").unlink()
     r = read_corridor_file(shp)
     assert r.crs.to_epsg() == 4326 and "no CRS" in r.loc[0, "flags"]
+
+
+def test_commune_point_waypoints_cover_their_commune(built, reference_dir: Path) -> None:
+    """A waypoint at a commune point stands for "the road passes this commune": its section's precision must
+    reach the commune's farthest part (held-out vietnam63 polygons; a merged commune: its former parts)."""
+    from vpgeo.boundaries import load_mergers
+    from vpgeo.text import key
+
+    ref = to_metric(gpd.read_file(reference_dir / "vinhphuc_communes_vietnam63.geojson"), operation="t", warn=False)
+    mergers = load_mergers()
+    lines, _ = built
+    prec = lines.set_index(["corridor_id", "section"])["precision_m"]
+    communes = legacy_communes().set_index("code")
+    pts = read_corridor_points()
+    checked = 0
+    for _, row in pts[pts["source"].str.contains("legacy_communes()", regex=False)].iterrows():
+        c = communes.loc[row["source"].rsplit("[", 1)[1].rstrip("]")]
+        pool = ref[ref["district_vn"].map(key) == key(c["district"])]
+        hit = pool[pool["commune_vn"].map(key) == key(c["name"])]
+        if hit.empty:
+            former = set(mergers.loc[mergers["commune"] == c["name"], "merged_name"].map(key))
+            hit = pool[pool["commune_vn"].map(key).str.replace(r"^(xa|phuong|thi tran) ", "", regex=True).isin(former)]
+        if hit.empty:
+            continue
+        poly = shapely.union_all(hit.geometry.to_numpy())
+        pt = to_metric(gpd.GeoSeries([Point(row["lon"], row["lat"])], crs="EPSG:4326"), operation="t", warn=False)
+        reach = shapely.hausdorff_distance(pt.iloc[0], poly)
+        assert reach <= prec[(row["corridor_id"], row["section"])], (row["corridor_id"], row["name"], reach)
+        checked += 1
+    assert checked >= 20

@@ -364,7 +364,7 @@ def _metadata(layer: str) -> dict[str, Any]:
             "largest precision of its waypoints, never below 500 m (the road bends between points). CT.05 through "
             "Travel Mapping waypoints: 500 m (it passes 48-271 m from three OSM nodes); national roads through "
             "commune points: 3-5 km (QL2C Vĩnh Yên–Liên Hòa: 7 km and north of Liên Hòa: 12 km, "
-            "measured against an independent coarse road layer); schematic ring roads: 4-6 km. "
+            "measured against an independent coarse road layer); schematic ring roads: 4-7.1 km. "
             "Replace with an official layer (vpgeo.corridors.read_corridor_file) where precision matters.",
         }
     return {
