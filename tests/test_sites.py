@@ -222,10 +222,10 @@ def test_load_sites_reads_provenance() -> None:
     # with regions (default) every site has one and a point inside it; the facts alone leave 'none' unplaced
     assert s["region"].notna().all() and s.geometry.notna().all()
     raw = load_sites(regions=False)
-    # 16 facts rows name neither a point nor a commune (counted from the facts table itself)
+    # 15 facts rows name neither a point nor a commune (counted from the facts table itself)
     facts = pd.read_csv(FACTS, dtype=str, keep_default_na=False)
     unplaced = int(((facts["lon"] == "") & (facts["communes"] == "")).sum())
-    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == unplaced == 16
+    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == unplaced == 15
     assert set(s.loc[raw["location_method"] == "none", "region_method"]) == {"district", "province"}
 
 
