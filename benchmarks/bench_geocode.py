@@ -27,6 +27,9 @@ import pandas as pd
 
 from vpgeo import gazetteer
 from vpgeo import geocoding as gc
+from vpgeo.geocoding import _index as gc_index
+from vpgeo.geocoding import _resolve as gc_resolve
+from vpgeo.geocoding import _tokens as gc_tokens
 
 
 def _plain(text: str) -> str:
@@ -58,8 +61,8 @@ def _outside_names() -> list[str]:
             "UNION SELECT wardShort FROM admin_units WHERE provinceShort = 'Phú Thọ' AND wardCode NOT IN "
             f"({','.join(repr(c) for c in gazetteer.communes_2025()['code'])})"
         ).fetchall()
-    idx = gc._index()
-    return sorted({r[0] for r in rows if gc._ckey(r[0]) not in idx.communes and not r[0].isdigit()})
+    idx = gc_index._index()
+    return sorted({r[0] for r in rows if gc_tokens._ckey(r[0]) not in idx.communes and not r[0].isdigit()})
 
 
 def addresses(n: int, seed: int = 0) -> list[str]:
@@ -116,8 +119,8 @@ def _naive(text: str, names: list[str], lookup: dict[str, str]) -> str | None:
 def bench(n: int) -> None:
     texts = addresses(n)
     df = pd.DataFrame({"address": texts})
-    gc._index()  # build the index outside the timing (once per process, ~0.1 s)
-    gc._row_for.cache_clear()
+    gc_index._index()  # build the index outside the timing (once per process, ~0.1 s)
+    gc_resolve._row_for.cache_clear()
     t0 = time.perf_counter()
     out = gc.geocode(df, address="address")
     t_ours = time.perf_counter() - t0
@@ -143,19 +146,19 @@ def bench(n: int) -> None:
 def threshold_table(seed: int = 0) -> None:
     """Recall on typo'd Vĩnh Phúc names and false matches of other provinces' names, per threshold."""
     rng = random.Random(seed)
-    idx = gc._index()
+    idx = gc_index._index()
     units = idx.units
     truth = []  # (typo'd key, own key, district unit id)
     for u in units:
         if u.level != "legacy":
             continue
-        own = gc._ckey(u.name.split(" ", 2)[-1] if u.type == "Thị trấn" else u.name.split(" ", 1)[1])
+        own = gc_tokens._ckey(u.name.split(" ", 2)[-1] if u.type == "Thị trấn" else u.name.split(" ", 1)[1])
         duid = idx.by_code["district:" + str(u.district_code)]
         for _ in range(5):
             typo = _typo(own, rng)
             if typo != own:
                 truth.append((typo, own, duid))
-    outside = [gc._ckey(nm) for nm in _outside_names()]
+    outside = [gc_tokens._ckey(nm) for nm in _outside_names()]
     outside_typo = [_typo(k, rng) for k in outside]
     outside_typo = [k for k in outside_typo if k not in idx.communes]
     districts = [i for i, u in enumerate(units) if u.level == "district"]
@@ -166,13 +169,13 @@ def threshold_table(seed: int = 0) -> None:
     )
 
     def outcome(q: str, district: int | None) -> str | None:
-        hit = gc._fuzzy_units(q, district, [])
+        hit = gc_resolve._fuzzy_units(q, district, [])
         if hit is None:
             return None
-        ids = {u for u, _ in gc._collapse(hit[1])}
+        ids = {u for u, _ in gc_resolve._collapse(hit[1])}
         if len(ids) != 1:
             return "ambiguous"
-        return gc._ckey(
+        return gc_tokens._ckey(
             units[next(iter(ids))].name.split(" ", 2)[-1]
             if units[next(iter(ids))].type == "Thị trấn"
             else units[next(iter(ids))].name.split(" ", 1)[1]
