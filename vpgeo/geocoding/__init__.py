@@ -102,6 +102,7 @@ Examples
 >>> out.loc[3, "candidates"]
 'Phường Xuân Hòa (Phúc Yên); Xã Xuân Hòa (Lập Thạch)'
 """
+
 from __future__ import annotations
 
 from collections import Counter

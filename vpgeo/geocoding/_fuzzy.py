@@ -69,4 +69,3 @@ def _osa(a: str, b: str) -> int:
             cur[j] = v
         prev2, prev = prev, cur
     return prev[lb]
-

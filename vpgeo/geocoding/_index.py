@@ -11,7 +11,7 @@ from importlib import resources
 
 from vpgeo import gazetteer
 from vpgeo.geocoding._fuzzy import _Fuzzy
-from vpgeo.geocoding._tokens import _ckey
+from vpgeo.geocoding._tokens import _ckey, _tkey
 
 # ----------------------------------------------------------------------------------------------- index
 
@@ -32,6 +32,7 @@ class _Unit:
     lat: float
     precision_m: float
     members: tuple[str, ...] = ()  # legacy codes inside a 2025 commune / district
+    tonal: str = ""  # tonal key of its short name (see _tkey)
 
     def label(self) -> str:
         if self.level == "legacy" and self.district:
@@ -59,10 +60,13 @@ class _Index:
     pt_other: dict[str, str]  # 2025 Phú Thọ communes outside the former Vĩnh Phúc
     elsewhere: dict[str, str]  # keys of commune/district names elsewhere in Viet Nam -> an example
     all_keys: frozenset[str]
+    elsewhere_tonal: dict[str, str]  # tonal keys of unit names outside the former province -> an example
+    district_other_tonal: dict[str, set[str]]  # key of a district elsewhere -> its names' tonal keys
     fuzzy_commune: _Fuzzy
     fuzzy_district: _Fuzzy
     fuzzy_province: _Fuzzy
     by_code: dict[str, int] = field(default_factory=dict)
+
 
 def _package_db() -> sqlite3.Connection:
     path = resources.files("vietnamadminunits") / "data" / "dataset.db"
@@ -100,6 +104,7 @@ def _index() -> _Index:
                 float(r.lon),
                 float(r.lat),
                 float(r.precision_m),
+                tonal=_tkey(r.short),
             )
         )
         communes[_ckey(r.short)].append((uid, "own"))
@@ -123,6 +128,7 @@ def _index() -> _Index:
                 float(r.lat),
                 float(r.precision_m),
                 tuple(members_2025[str(r.code)]),
+                tonal=_tkey(r.short),
             )
         )
         communes[_ckey(r.short)].append((uid, "own"))
@@ -144,6 +150,7 @@ def _index() -> _Index:
                 float(r.lat),
                 float(math.ceil(half_diag / 100) * 100),
                 tuple(members_district[str(r.code)]),
+                tonal=_tkey(r.short),
             )
         )
         districts[_ckey(r.short)] = uid
@@ -152,6 +159,8 @@ def _index() -> _Index:
     district_other: dict[str, str] = {}
     pt_other: dict[str, str] = {}
     elsewhere: dict[str, str] = {}
+    tonal: dict[str, str] = {}
+    district_other_tonal: dict[str, set[str]] = defaultdict(set)
     ours_2025 = set(new["code"].astype(str))
     with _package_db() as conn:
         for (short,) in conn.execute(
@@ -163,6 +172,7 @@ def _index() -> _Index:
         ):
             if p_code != gazetteer.PROVINCE_CODE:
                 district_other.setdefault(_ckey(d_short), f"{d_type} {d_short} ({p_short})")
+                district_other_tonal[_ckey(d_short)].add(_tkey(d_short))
         for ward, short, code in conn.execute(
             "SELECT ward, wardShort, wardCode FROM admin_units WHERE provinceCode = ?",
             (gazetteer.NEW_PROVINCE_CODE,),
@@ -176,6 +186,12 @@ def _index() -> _Index:
         ):
             if short:
                 elsewhere.setdefault(_ckey(short), f"{ward} ({p_short})")
+                tonal.setdefault(_tkey(short), f"{ward} ({p_short})")
+        for d_type, d_short, p_short, p_code in conn.execute(
+            "SELECT DISTINCT districtType, districtShort, provinceShort, provinceCode FROM admin_units_legacy"
+        ):
+            if p_code != gazetteer.PROVINCE_CODE:
+                tonal.setdefault(_tkey(d_short), f"{d_type} {d_short} ({p_short})")
     province_ours = {"vinhphuc": "legacy", "phutho": "2025"}
     for k in province_ours:
         province_other.pop(k, None)
@@ -192,10 +208,11 @@ def _index() -> _Index:
         pt_other=pt_other,
         elsewhere={k: v for k, v in elsewhere.items() if k not in communes},
         all_keys=all_keys,
+        elsewhere_tonal=tonal,
+        district_other_tonal=dict(district_other_tonal),
         fuzzy_commune=_Fuzzy(communes),
         fuzzy_district=_Fuzzy(districts),
         fuzzy_province=_Fuzzy([*province_ours, *province_other]),
     )
     idx.by_code = {f"{u.level}:{u.code}": i for i, u in enumerate(units)}
     return idx
-

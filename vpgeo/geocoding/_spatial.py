@@ -169,4 +169,3 @@ def _near_boundary_notes(
                 if d < float(prec):
                     note = f"{d:.0f} m from the {col.replace('_', ' ')} boundary (precision {float(prec):.0f} m)"
                     out[i]["match_note"] = f"{out[i]['match_note']}; {note}" if out[i]["match_note"] else note
-

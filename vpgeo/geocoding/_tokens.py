@@ -133,6 +133,37 @@ _KW_LEN = max(len(k) for k in (*_KW_VI, *_KW_ASCII))
 # -------------------------------------------------------------------------------------------- parsing
 
 
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": "5"}
+_Y_TO_I = str.maketrans("y", "i")
+
+
+def _tkey(text: str) -> str:
+    """Tonal key: lower case, no spaces, tone mark moved to the end of each word (``Hoà`` = ``Hòa``).
+
+    Vowel letters (â ă ê ô ơ ư đ) and the tone are kept, so ``Đại Từ`` ≠ ``Đại Tự`` and ``Quảng Yên`` ≠
+    ``Quang Yên``; ``y``/``i`` are one letter as in :func:`_ckey`.
+
+    >>> _tkey("Hoà Bình") == _tkey("Hòa Bình"), _tkey("Đại Từ") == _tkey("Đại Tự")
+    (True, False)
+    """
+    out = []
+    for word in _WORD.findall(unicodedata.normalize("NFC", text).lower()):
+        tone = ""
+        kept = []
+        for ch in unicodedata.normalize("NFD", word):
+            if ch in _TONES:
+                tone = _TONES[ch]
+            else:
+                kept.append(ch)
+        out.append(unicodedata.normalize("NFC", "".join(kept)).translate(_Y_TO_I) + tone)
+    return "".join(out)
+
+
+def _has_marks(text: str) -> bool:
+    """True when the text carries Vietnamese diacritics (then tones are evidence)."""
+    return _ascii(text) != text.lower()
+
+
 @dataclass
 class _Token:
     key: str
@@ -141,6 +172,10 @@ class _Token:
     type_hint: str | None
     seg: int
     fuzzy: float = 1.0  # similarity when found by fuzzy search
+    pos: int = 0  # order in the text (words)
+    alone: bool = False  # its segment holds names and keywords only (no street, village or other words)
+    glued: bool = False  # followed in its part by a word that is no name ("Hoàng Hoa Thám": a street)
+    skipped: bool = False  # inside a village, street or park part ("KCN Phúc Yên"): not a unit of the address
 
 
 @dataclass
@@ -150,59 +185,135 @@ class _Free:
     type_hint: str | None
     seg: int
     whole_segment: bool = False
+    pos: int = 0
+
+
+_HOUSE_NUMBER = re.compile(r"^\d")
+
+
+class _Segment:
+    """Scan one comma-separated part of an address into name tokens and free word runs."""
+
+    def __init__(self, words: list[str], seg: int, base: int, keys: frozenset[str]) -> None:
+        self.words, self.seg, self.base, self.keys = words, seg, base, keys
+        self.folded = [_ascii(w) for w in words]
+        self.asc = [f.replace("y", "i") for f in self.folded]
+        self.plain = [_ascii(w) == w for w in words]
+        self.hint: str | None = None
+        self.type_hint: str | None = None
+        # a part that starts with a house number ("259 Mê Linh") is a street address, like "số 259 ..."
+        self.skipping = bool(_HOUSE_NUMBER.match(words[0]))
+        self.skipped = self.skipping
+        self.run: list[str] = []
+        self.run_pos = 0
+        self.tokens: list[_Token] = []
+        self.free: list[_Free] = []
+
+    def keyword(self, i: int) -> tuple[int, tuple[str, str | None]] | None:
+        kw = _keyword(self.words, i, _KW_VI)
+        if kw is not None:
+            return kw
+        kw = _keyword(self.folded, i, _KW_ASCII)
+        if kw is not None and any(not self.plain[j] for j in range(i, i + kw[0])):
+            return None  # "Phương" is a name, only an unaccented "phuong" may mean "phường"
+        return kw
+
+    def names_to_end(self, i: int) -> int:
+        """How many names the words from ``i`` to the end of the part are (0 unless names/keywords only)."""
+        count = 0
+        n = len(self.words)
+        while i < n:
+            span = _name_span(self.asc, i, self.keys)
+            if span:
+                count += 1
+                i += span
+                continue
+            kw = self.keyword(i)
+            if kw is None or kw[1][0] == _SUB:
+                return 0
+            i += kw[0]
+        return count
+
+    def _free_word(self, i: int) -> bool:
+        """Whether word ``i`` is a word of a longer name: letters, no keyword, no name of a unit."""
+        if i >= len(self.words) or not self.words[i].isalpha():
+            return False
+        return self.keyword(i) is None and not _name_span(self.asc, i, self.keys)
+
+    def flush(self) -> None:
+        if self.run:
+            self.free.append(_Free(list(self.run), self.hint, self.type_hint, self.seg, pos=self.run_pos))
+            self.run.clear()
+
+    def take_name(self, i: int, span: int) -> None:
+        self.flush()
+        text = " ".join(self.words[i : i + span])
+        key = "".join(self.asc[i : i + span])
+        self.tokens.append(_Token(key, text, self.hint, self.type_hint, self.seg, pos=self.base + i))
+        self.hint, self.type_hint = None, None
+
+    def take_keyword(self, kind: str, tname: str | None) -> None:
+        self.flush()
+        if kind == _SUB:
+            self.skipping = self.skipped = True
+        elif kind != _SKIP:
+            self.skipping = False
+            self.hint, self.type_hint = kind, tname
+
+    def scan(self) -> None:
+        i, n = 0, len(self.words)
+        while i < n:
+            # words after Khu/Thôn/Đường ... are skipped, unless the rest of the part is two names or more
+            # ("Khu 5 Tiền Châu Phúc Yên": no commas, the commune and the city follow the village)
+            if self.skipping and self.names_to_end(i) >= 2:
+                self.skipping = False
+            kw = _keyword(self.words, i, _KW_VI)
+            span = 0 if kw is not None else _name_span(self.asc, i, self.keys)
+            if span and not self.skipping:
+                self.take_name(i, span)
+                i += span
+                self.tokens[-1].glued = self._free_word(i)
+                continue
+            if span:
+                key = "".join(self.asc[i : i + span])
+                text = " ".join(self.words[i : i + span])
+                self.tokens.append(_Token(key, text, None, None, self.seg, pos=self.base + i, skipped=True))
+                i += span
+                continue
+            kw = kw if kw is not None else self.keyword(i)
+            if kw is not None:
+                self.take_keyword(*kw[1])
+                i += kw[0]
+                continue
+            if not self.skipping:
+                if not self.run:
+                    self.run_pos = self.base + i
+                self.run.append(self.asc[i])
+            i += 1
+        self.flush()
+        if len(self.free) == 1 and not [t for t in self.tokens if not t.skipped]:
+            self.free[0].whole_segment = True
+        if not self.free and not self.skipped:
+            for t in self.tokens:
+                t.alone = True
 
 
 def _tokenize(text: str, all_keys: frozenset[str]) -> tuple[list[_Token], list[_Free]]:
+    """Name tokens (keys in ``all_keys``) and free word runs of an address, smallest unit first."""
     tokens: list[_Token] = []
     free: list[_Free] = []
-    for seg_no, segment in enumerate(_SEPARATORS.split(text.replace(".", " . "))):
-        words = [w for w in _WORD.findall(segment.lower())]
+    base = 0
+    # codenames as other packages write them: "xa_dao_tu", "huyen_tam_duong"
+    text = text.replace("_", " ").replace(".", " . ")
+    for seg_no, segment in enumerate(_SEPARATORS.split(text)):
+        words = _WORD.findall(segment.lower())
         if not words:
             continue
-        asc = [_ascii(w).replace("y", "i") for w in words]
-        plain = [_ascii(w) == w for w in words]
-        hint: str | None = None
-        type_hint: str | None = None
-        skipping = False
-        run: list[str] = []
-        seg_tokens_before = len(tokens)
-        seg_free: list[_Free] = []
-
-        i, n = 0, len(words)
-        while i < n:
-            kw = _keyword(words, i, _KW_VI)
-            if kw is None:
-                span = _name_span(asc, i, all_keys)
-                if span and not skipping:
-                    _flush(run, seg_free, hint, type_hint, seg_no)
-                    tokens.append(
-                        _Token("".join(asc[i : i + span]), " ".join(words[i : i + span]), hint, type_hint, seg_no)
-                    )
-                    hint, type_hint = None, None
-                    i += span
-                    continue
-                kw = _keyword(asc, i, _KW_ASCII)
-                if kw is not None and any(not plain[j] for j in range(i, i + kw[0])):
-                    kw = None  # "Phương" is a name, only an unaccented "phuong" may mean "phường"
-            if kw is not None:
-                length, (kind, tname) = kw
-                _flush(run, seg_free, hint, type_hint, seg_no)
-                if kind == _SKIP:
-                    pass
-                elif kind == _SUB:
-                    skipping = True
-                else:
-                    skipping = False
-                    hint, type_hint = kind, tname
-                i += length
-                continue
-            if not skipping:
-                run.append(asc[i])
-            i += 1
-        _flush(run, seg_free, hint, type_hint, seg_no)
-        if len(seg_free) == 1 and len(tokens) == seg_tokens_before:
-            seg_free[0].whole_segment = True
-        free.extend(seg_free)
+        scan = _Segment(words, seg_no, base, all_keys)
+        scan.scan()
+        tokens.extend(scan.tokens)
+        free.extend(scan.free)
+        base += len(words)
     return tokens, free
 
 
@@ -216,15 +327,8 @@ def _keyword(
     return None
 
 
-def _flush(run: list[str], out: list[_Free], hint: str | None, type_hint: str | None, seg: int) -> None:
-    if run:
-        out.append(_Free(list(run), hint, type_hint, seg))
-        run.clear()
-
-
 def _name_span(asc: Sequence[str], i: int, keys: frozenset[str]) -> int:
     for length in range(min(_MAX_SPAN, len(asc) - i), 0, -1):
         if "".join(asc[i : i + length]) in keys:
             return length
     return 0
-
