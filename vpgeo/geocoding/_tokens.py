@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 _MAX_SPAN = 5  # words in the longest name looked up ("Bà Rịa Vũng Tàu", "Sao Đại Việt")
 _MAX_TEXT = 500  # characters of one address read; longer text is cut (and noted)
@@ -13,6 +14,7 @@ _MAX_TEXT = 500  # characters of one address read; longer text is cut (and noted
 # ------------------------------------------------------------------------------------------ text keys
 
 
+@lru_cache(maxsize=65536)
 def _ascii(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
@@ -137,6 +139,7 @@ _TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "4", "\u0309": "3", "\u0323": 
 _Y_TO_I = str.maketrans("y", "i")
 
 
+@lru_cache(maxsize=65536)
 def _tkey(text: str) -> str:
     """Tonal key: lower case, no spaces, tone mark moved to the end of each word (``Hoà`` = ``Hòa``).
 
@@ -209,8 +212,8 @@ class _Segment:
         self.tokens: list[_Token] = []
         self.free: list[_Free] = []
 
-    def keyword(self, i: int) -> tuple[int, tuple[str, str | None]] | None:
-        kw = _keyword(self.words, i, _KW_VI)
+    def keyword(self, i: int, vi: bool = True) -> tuple[int, tuple[str, str | None]] | None:
+        kw = _keyword(self.words, i, _KW_VI) if vi else None
         if kw is not None:
             return kw
         kw = _keyword(self.folded, i, _KW_ASCII)
@@ -280,7 +283,7 @@ class _Segment:
                 self.tokens.append(_Token(key, text, None, None, self.seg, pos=self.base + i, skipped=True))
                 i += span
                 continue
-            kw = kw if kw is not None else self.keyword(i)
+            kw = kw if kw is not None else self.keyword(i, vi=False)
             if kw is not None:
                 self.take_keyword(*kw[1])
                 i += kw[0]
@@ -306,15 +309,24 @@ def _tokenize(text: str, all_keys: frozenset[str]) -> tuple[list[_Token], list[_
     # codenames as other packages write them: "xa_dao_tu", "huyen_tam_duong"
     text = text.replace("_", " ").replace(".", " . ")
     for seg_no, segment in enumerate(_SEPARATORS.split(text)):
-        words = _WORD.findall(segment.lower())
-        if not words:
+        n_words, seg_tokens, seg_free = _scan(segment.lower(), all_keys)
+        if not n_words:
             continue
-        scan = _Segment(words, seg_no, base, all_keys)
-        scan.scan()
-        tokens.extend(scan.tokens)
-        free.extend(scan.free)
-        base += len(words)
+        tokens.extend(replace(t, seg=seg_no, pos=t.pos + base) for t in seg_tokens)
+        free.extend(replace(f, seg=seg_no, pos=f.pos + base, words=list(f.words)) for f in seg_free)
+        base += n_words
     return tokens, free
+
+
+@lru_cache(maxsize=16384)
+def _scan(segment: str, all_keys: frozenset[str]) -> tuple[int, tuple[_Token, ...], tuple[_Free, ...]]:
+    """One part of an address, scanned once (parts repeat across rows: "huyện Tam Dương", "Vĩnh Phúc")."""
+    words = _WORD.findall(segment)
+    if not words:
+        return 0, (), ()
+    scan = _Segment(words, 0, 0, all_keys)
+    scan.scan()
+    return len(words), tuple(scan.tokens), tuple(scan.free)
 
 
 def _keyword(
