@@ -8,7 +8,6 @@ from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from vpgeo.crs import WGS84, to_metric
@@ -42,84 +41,132 @@ def _place_geometries(geoms: gpd.GeoSeries, source: str) -> list[dict[str, Any]]
     is_point = np.asarray(geoms.geom_type == "Point")
     pts = np.flatnonzero(is_point)
     polys = np.flatnonzero(~is_point)
-    layer_src: dict[str, list[str]] = {}
+    metric_pts = (
+        to_metric(gpd.GeoSeries(geoms.to_numpy()[pts], crs=WGS84), operation="geocoding points", warn=False).to_numpy()
+        if len(pts)
+        else np.array([])
+    )
     for col, gdf in layers.items():
         gdf = gdf.reset_index(drop=True)
-        layer_src[col] = [str(s) for s in gdf.get("source", pd.Series(["unknown"] * len(gdf)))]
-        tree = shapely.STRtree(gdf.geometry.to_numpy())
         if len(pts):
-            g = geoms.to_numpy()[pts]
-            pairs = tree.query(g, predicate="intersects")
-            first: dict[int, int] = {}
-            for a, b in zip(pairs[0], pairs[1], strict=True):
-                first.setdefault(int(a), int(b))
-            for a, b in first.items():
-                _put(out[pts[a]], col, gdf.iloc[b], 1.0)
+            _place_points(geoms.to_numpy()[pts], metric_pts, [out[i] for i in pts], col, gdf)
         if len(polys):
-            metric_layer = to_metric(gdf, operation="geocoding polygons by area share", warn=False)
-            mpolys = to_metric(
-                gpd.GeoSeries(geoms.to_numpy()[polys], crs=WGS84),
-                operation="geocoding polygons by area share",
-                warn=False,
+            _place_polygons(geoms.to_numpy()[polys], [out[i] for i in polys], col, gdf)
+    return _finish(geoms, out, is_point, polys, layers, pts)
+
+
+def _place_points(
+    g: np.ndarray, metric: np.ndarray, rows: list[dict[str, Any]], col: str, gdf: gpd.GeoDataFrame
+) -> None:
+    """Point in polygon; a point just outside every outline goes to the nearest unit within its precision."""
+    tree = shapely.STRtree(gdf.geometry.to_numpy())
+    pairs = tree.query(g, predicate="intersects")
+    first: dict[int, int] = {}
+    for a, b in zip(pairs[0], pairs[1], strict=True):
+        first.setdefault(int(a), int(b))
+    for a, b in first.items():
+        _put(rows[a], col, gdf.iloc[b], 1.0)
+    missing = [a for a in range(len(rows)) if a not in first]
+    if not missing:
+        return
+    mg = to_metric(gdf, operation="nearest unit within precision", warn=False)
+    polygonal = np.flatnonzero(np.asarray(mg.geom_type.isin(["Polygon", "MultiPolygon"])))
+    if not len(polygonal):
+        return
+    mtree = shapely.STRtree(mg.geometry.to_numpy()[polygonal])
+    near, dist = mtree.query_nearest(metric[missing], return_distance=True, all_matches=False)
+    prec = _precisions(gdf)
+    for a, b, d in zip(near[0], near[1], dist, strict=True):
+        j = int(polygonal[b])
+        if d <= prec[j]:
+            row = rows[missing[int(a)]]
+            _put(row, col, gdf.iloc[j], 1.0)
+            note = (
+                f"{d:.0f} m outside the {col.replace('_', ' ')} outline of {nfc(gdf.iloc[j]['name'])}, within its "
+                f"precision ({prec[j]:.0f} m): the nearest unit"
             )
-            mtree = shapely.STRtree(metric_layer.geometry.to_numpy())
-            pairs = mtree.query(mpolys.to_numpy(), predicate="intersects")
-            areas = shapely.area(
-                shapely.intersection(mpolys.to_numpy()[pairs[0]], metric_layer.geometry.to_numpy()[pairs[1]])
-            )
-            total = shapely.area(mpolys.to_numpy())
-            by_poly: dict[int, list[tuple[float, int]]] = defaultdict(list)
-            for a, b, ar in zip(pairs[0], pairs[1], areas, strict=True):
-                if ar > 0:
-                    by_poly[int(a)].append((float(ar), int(b)))
-            for a in range(len(polys)):
-                row = out[polys[a]]
-                parts = sorted(by_poly.get(a, []), reverse=True)
-                tot = float(total[a]) or 1.0
-                inside = sum(ar for ar, _ in parts) / tot
-                row.setdefault("_inside", {})[col] = inside
-                if parts:
-                    best_share = parts[0][0] / tot
-                    if best_share >= 1 - inside:  # the outside part is not the largest share
-                        _put(row, col, gdf.iloc[parts[0][1]], best_share)
-                    shares = [(ar / tot, gdf.iloc[b]["name"]) for ar, b in parts if ar / tot >= 0.01]
-                    if inside < 0.99:
-                        shares.append((1 - inside, "outside"))
-                    if len(shares) > 1:
-                        text = ", ".join(f"{nm} {s:.0%}" for s, nm in shares)
-                        row["shares"] = f"{row['shares']}; {col}: {text}" if row["shares"] else f"{col}: {text}"
+            row.setdefault("_notes", []).append(note)
+
+
+def _precisions(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    if "precision_m" not in gdf.columns:
+        return np.zeros(len(gdf))
+    out: np.ndarray = np.nan_to_num(gdf["precision_m"].to_numpy(dtype=float), nan=0.0)
+    return out
+
+
+def _place_polygons(g: np.ndarray, rows: list[dict[str, Any]], col: str, gdf: gpd.GeoDataFrame) -> None:
+    """Polygons go to the unit holding the largest share of their area (EPSG:5897)."""
+    metric_layer = to_metric(gdf, operation="geocoding polygons by area share", warn=False)
+    mpolys = to_metric(gpd.GeoSeries(g, crs=WGS84), operation="geocoding polygons by area share", warn=False)
+    mtree = shapely.STRtree(metric_layer.geometry.to_numpy())
+    pairs = mtree.query(mpolys.to_numpy(), predicate="intersects")
+    areas = shapely.area(shapely.intersection(mpolys.to_numpy()[pairs[0]], metric_layer.geometry.to_numpy()[pairs[1]]))
+    total = shapely.area(mpolys.to_numpy())
+    by_poly: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for a, b, ar in zip(pairs[0], pairs[1], areas, strict=True):
+        if ar > 0:
+            by_poly[int(a)].append((float(ar), int(b)))
+    for a, row in enumerate(rows):
+        parts = sorted(by_poly.get(a, []), reverse=True)
+        tot = float(total[a]) or 1.0
+        inside = sum(ar for ar, _ in parts) / tot
+        row.setdefault("_inside", {})[col] = inside
+        if not parts:
+            continue
+        best_share = parts[0][0] / tot
+        if best_share >= 1 - inside:  # the outside part is not the largest share
+            _put(row, col, gdf.iloc[parts[0][1]], best_share)
+        shares = [(ar / tot, gdf.iloc[b]["name"]) for ar, b in parts if ar / tot >= 0.01]
+        if inside < 0.99:
+            shares.append((1 - inside, "outside"))
+        if len(shares) > 1:
+            text = ", ".join(f"{nm} {sh:.0%}" for sh, nm in shares)
+            row["shares"] = f"{row['shares']}; {col}: {text}" if row["shares"] else f"{col}: {text}"
+
+
+def _finish(
+    geoms: gpd.GeoSeries,
+    out: list[dict[str, Any]],
+    is_point: np.ndarray,
+    polys: np.ndarray,
+    layers: dict[str, gpd.GeoDataFrame],
+    pts: np.ndarray,
+) -> list[dict[str, Any]]:
+    """Status, point, precision, source and notes of every placed row."""
     centroids = _centroids(geoms, polys)
-    for i in range(n):
-        row = out[i]
-        inside = row.pop("_inside", None)
+    for i, row in enumerate(out):
         g = geoms.iloc[i]
-        if is_point[i]:
-            row["lon"], row["lat"] = float(g.x), float(g.y)
-        else:
-            row["lon"], row["lat"] = centroids.get(i, (math.nan, math.nan))
-        precs = [p for p in row.pop("_prec", []) if p == p]
-        srcs = row.pop("_src", [])
-        if row["district"] is None:
-            row["match_status"] = "outside"
-            row["match_note"] = "outside the province's districts"
-            if inside is not None:
-                row["match_note"] += f" ({inside.get('district', 0):.0%} of the area inside)"
-        else:
-            row["match_status"] = "exact"
-            row["match_score"] = 1.0
-            row["precision_m"] = max(precs) if precs else math.nan
-            missing = [c for c in ("commune", "commune_2025") if row[c] is None]
-            if missing:
-                row["match_note"] = f"no {' or '.join(missing)} polygon covers it"
+        row["lon"], row["lat"] = (float(g.x), float(g.y)) if is_point[i] else centroids.get(i, (math.nan, math.nan))
+        _status(row, row.pop("_inside", None))
+        notes = row.pop("_notes", [])
         # Layers are read independently (and may come from different sources): say when they disagree.
         cd = row.pop("_commune_district", None)
         if cd is not None and row["district"] is not None and cd[0] != row["district_code"]:
-            note = f"the commune layer puts it in {cd[1]}, the district layer in {row['district']}"
-            row["match_note"] = f"{row['match_note']}; {note}" if row["match_note"] else note
+            notes.append(f"the commune layer puts it in {cd[1]}, the district layer in {row['district']}")
+        if notes:
+            row["match_note"] = "; ".join([*([row["match_note"]] if row["match_note"] else []), *notes])
+        srcs = row.pop("_src", [])
         row["boundary_source"] = "; ".join(srcs) if srcs else None
     if len(pts):
         _near_boundary_notes(geoms, pts, out, layers)
     return out
+
+
+def _status(row: dict[str, Any], inside: dict[str, float] | None) -> None:
+    precs = [p for p in row.pop("_prec", []) if p == p]
+    if row["district"] is None:
+        row["match_status"] = "outside"
+        row["match_note"] = "outside the province's districts, farther than the outlines' precision"
+        if inside is not None:
+            row["match_note"] += f" ({inside.get('district', 0):.0%} of the area inside)"
+        return
+    row["match_status"] = "exact"
+    row["match_score"] = 1.0
+    row["precision_m"] = max(precs) if precs else math.nan
+    missing = [c for c in ("commune", "commune_2025") if row[c] is None]
+    if missing:
+        row["match_note"] = f"no {' or '.join(missing)} polygon covers it"
 
 
 def _put(row: dict[str, Any], col: str, unit: Any, share: float) -> None:
@@ -145,7 +192,7 @@ def _centroids(geoms: gpd.GeoSeries, polys: np.ndarray) -> dict[int, tuple[float
 def _near_boundary_notes(
     geoms: gpd.GeoSeries, pts: np.ndarray, out: list[dict[str, Any]], layers: dict[str, gpd.GeoDataFrame]
 ) -> None:
-    """Note points closer to their unit's edge than the boundary's precision."""
+    """Note points inside their unit but closer to its edge than the outline's measured error."""
     metric_pts = to_metric(
         gpd.GeoSeries(geoms.to_numpy()[pts], crs=WGS84), operation="boundary margin", warn=False
     ).to_numpy()
@@ -153,19 +200,15 @@ def _near_boundary_notes(
         if "code" not in gdf.columns:
             continue
         mg = to_metric(gdf, operation="boundary margin", warn=False)
-        by_code = {
-            str(c): (g.boundary, p)
-            for c, g, p in zip(
-                mg["code"], mg.geometry, mg.get("precision_m", pd.Series([math.nan] * len(mg))), strict=True
-            )
-        }
+        by_code = dict(zip(mg["code"].astype(str), zip(mg.geometry, _precisions(mg), strict=True), strict=True))
         for k, i in enumerate(pts):
             code = out[i].get(f"{col}_code")
             if code is None or code not in by_code:
                 continue
-            edge, prec = by_code[code]
-            if prec == prec and prec is not None:
-                d = float(shapely.distance(metric_pts[k], edge))
-                if d < float(prec):
-                    note = f"{d:.0f} m from the {col.replace('_', ' ')} boundary (precision {float(prec):.0f} m)"
-                    out[i]["match_note"] = f"{out[i]['match_note']}; {note}" if out[i]["match_note"] else note
+            poly, prec = by_code[code]
+            if prec <= 0 or not shapely.intersects(poly, metric_pts[k]):
+                continue  # placed as the nearest unit: its note says so already
+            d = float(shapely.distance(metric_pts[k], poly.boundary))
+            if d < prec:
+                note = f"{d:.0f} m from the {col.replace('_', ' ')} boundary (precision {prec:.0f} m)"
+                out[i]["match_note"] = f"{out[i]['match_note']}; {note}" if out[i]["match_note"] else note
