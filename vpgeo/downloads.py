@@ -30,12 +30,12 @@ import shutil
 import tempfile
 import urllib.parse
 import urllib.request
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import pooch
 
 from vpgeo.errors import DataSourceError
 
@@ -147,10 +147,28 @@ def _get(name: str) -> PinnedSource:
         ) from None
 
 
+def _pooch() -> ModuleType:
+    """pooch, imported only when a download happens.
+
+    pooch imports ``tqdm.auto``, which in a Jupyter kernel without ipywidgets warns "IProgress not found"
+    (TqdmWarning) although vpgeo never shows a progress bar; that one warning of that one import is not
+    shown.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    mod: ModuleType = pooch
+    return mod
+
+
 def cache_dir() -> Path:
-    """The download cache: ``$VPGEO_DATA_DIR`` or the user cache folder ``pooch.os_cache("vpgeo")``."""
+    """The download cache: ``$VPGEO_DATA_DIR`` or the user cache folder (``pooch.os_cache("vpgeo")``)."""
     env = os.environ.get("VPGEO_DATA_DIR")
-    return Path(env).expanduser() if env else Path(pooch.os_cache("vpgeo"))
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # what pooch.os_cache uses, without importing pooch (and tqdm)
+
+    return Path(platformdirs.user_cache_dir("vpgeo"))
 
 
 def mirror_base() -> str:
@@ -237,6 +255,7 @@ def _fetch_file_mirror(src: PinnedSource, url: str, target: Path) -> None:
 def _fetch_http(src: PinnedSource, url: str, target: Path, timeout: float | tuple[float, float]) -> None:
     import requests  # pooch's own dependency
 
+    pooch = _pooch()
     downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=False)
     logger = pooch.get_logger()
     level = logger.level
@@ -303,16 +322,22 @@ def fetch(name: str, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) 
         target.unlink()  # a corrupt or stale cache entry: fetch again
     url = source_url(name)
     scheme = urllib.parse.urlparse(url).scheme
-    if scheme == "file":
-        _fetch_file_mirror(src, url, target)
-    elif scheme in ("http", "https"):
-        _fetch_http(src, url, target, timeout)
-    else:
+    try:
+        if scheme == "file":
+            _fetch_file_mirror(src, url, target)
+        elif scheme in ("http", "https"):
+            _fetch_http(src, url, target, timeout)
+        else:
+            raise DataSourceError(
+                f"VPGEO_DATA_MIRROR={os.environ.get('VPGEO_DATA_MIRROR')!r}: unsupported scheme {scheme!r}; use "
+                "an http(s) URL or a file:// folder"
+            )
+        _stamp(src, target, url)
+    except OSError as exc:  # an unwritable cache (VPGEO_DATA_DIR) is a data-source problem, not a crash
         raise DataSourceError(
-            f"VPGEO_DATA_MIRROR={os.environ.get('VPGEO_DATA_MIRROR')!r}: unsupported scheme {scheme!r}; use an "
-            "http(s) URL or a file:// folder"
-        )
-    _stamp(src, target, url)
+            f"{src.name}: cannot write the cache {cache_dir()} ({exc.strerror or exc}); set VPGEO_DATA_DIR to a "
+            "writable folder"
+        ) from None
     return target
 
 
