@@ -71,11 +71,19 @@ def test_district_right_for_98_percent(results: list[tuple[dict[str, str], dict[
     d_code, c_code = _expected_codes()
     ours = [(r, got) for r, got in results if r["expect"] != "outside"]
     right = [got["district_code"] == d_code[r["district"]] for r, got in ours]
-    missed = [(r["address"], got["match_status"], got["match_note"]) for (r, got), ok in zip(ours, right) if not ok]
+    missed = [
+        (r["address"], got["match_status"], got["match_note"])
+        for (r, got), ok in zip(ours, right, strict=True)
+        if not ok
+    ]
     assert sum(right) / len(right) >= 0.98, missed
     communes = [(r, got) for r, got in ours if r["expect"] == "inside"]
     c_right = [got["commune_code"] == c_code[(r["district"], r["commune"])] for r, got in communes]
-    missed_c = [(r["address"], got["match_status"], got["match_note"]) for (r, got), ok in zip(communes, c_right) if not ok]
+    missed_c = [
+        (r["address"], got["match_status"], got["match_note"])
+        for (r, got), ok in zip(communes, c_right, strict=True)
+        if not ok
+    ]
     assert sum(c_right) / len(c_right) >= 0.95, missed_c
 
 
