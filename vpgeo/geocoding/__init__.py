@@ -115,6 +115,7 @@ import shapely
 
 from vpgeo.crs import WGS84, check_crs
 from vpgeo.errors import CRSError, GeocodeError, InputError
+from vpgeo.geocoding._commune import CommuneMatch, resolve_commune
 from vpgeo.geocoding._resolve import _row_for, match_name
 from vpgeo.geocoding._schema import FUZZY_THRESHOLD, MATCH_STATUSES, OUTPUT_COLUMNS
 from vpgeo.geocoding._spatial import _place_geometries
@@ -125,9 +126,11 @@ __all__ = [
     "FUZZY_THRESHOLD",
     "MATCH_STATUSES",
     "OUTPUT_COLUMNS",
+    "CommuneMatch",
     "geocode",
     "geocode_file",
     "match_name",
+    "resolve_commune",
 ]
 
 # ---------------------------------------------------------------------------------------------- public
