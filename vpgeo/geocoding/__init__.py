@@ -191,6 +191,46 @@ def geocode(
     [['Xã Hội Thịnh', 'Huyện Tam Dương', 'Xã Hội Thịnh', 'historical'],
      [None, 'Huyện Bình Xuyên', 'Xã Bình Nguyên', 'exact']]
     """
+    use_geometry = _check_args(data, address, commune, district, lon, lat)
+    n = len(data)
+    rows: list[dict[str, Any] | None] = [None] * n
+    # Coordinates first.
+    if lon is not None and lat is not None:
+        geoms, coord_notes = _read_coordinates(data, lon, lat)
+    elif use_geometry:
+        assert isinstance(data, gpd.GeoDataFrame)
+        geoms, coord_notes = _read_geometry(data)
+    else:
+        geoms, coord_notes = [None] * n, {}
+    have = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    if have:
+        placed = _place_geometries(gpd.GeoSeries([geoms[i] for i in have], crs=WGS84), boundaries)
+        for i, r in zip(have, placed, strict=True):
+            rows[i] = r
+    # Names for the rest.
+    text_col = address if address is not None else commune
+    mode = "address" if address is not None else "commune"
+    texts = data[text_col].map(nfc).tolist() if text_col is not None else [""] * n
+    dists = data[district].map(nfc).tolist() if district is not None else [""] * n
+    done: list[dict[str, Any]] = []
+    for i in range(n):
+        row = rows[i] if rows[i] is not None else dict(_row_for(texts[i], dists[i], mode))
+        assert row is not None
+        if i in coord_notes:
+            _add_coordinate_note(row, coord_notes[i])
+        done.append(row)
+    return _assemble(data, done)
+
+
+def _check_args(
+    data: pd.DataFrame,
+    address: str | None,
+    commune: str | None,
+    district: str | None,
+    lon: str | None,
+    lat: str | None,
+) -> bool:
+    """Refuse impossible argument combinations; whether the rows are placed by their geometry."""
     if not isinstance(data, pd.DataFrame):
         raise GeocodeError(f"geocode needs a DataFrame or GeoDataFrame, not {type(data).__name__}")
     if address is not None and commune is not None:
@@ -209,81 +249,75 @@ def geocode(
         isinstance(data, gpd.GeoDataFrame)
         and lon is None
         and data.geometry.name in data.columns
-        and ((address is None and commune is None) or data.geometry.notna().any())
+        and ((address is None and commune is None) or bool(data.geometry.notna().any()))
     )
     if address is None and commune is None and lon is None and not use_geometry and district is None:
         raise GeocodeError(
             "nothing to geocode by: give address= (--address-col), commune= (--commune-col, optionally "
             "with --district-col) or lon=/lat= (--lon-col/--lat-col), or a GeoDataFrame with geometry"
         )
-    n = len(data)
-    rows: list[dict[str, Any] | None] = [None] * n
+    return use_geometry
 
-    # Coordinates first.
-    geoms: list[Any] = [None] * n
-    coord_notes: dict[int, str] = {}
-    if lon is not None and lat is not None:
-        xs = [parse_coordinate(v) for v in data[lon]]  # not Series.map: it would turn None into NaN
-        ys = [parse_coordinate(v) for v in data[lat]]
-        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-            raw_x, raw_y = data[lon].iloc[i], data[lat].iloc[i]
-            if x is None or y is None:
-                if nfc(raw_x) or nfc(raw_y):
-                    coord_notes[i] = f"coordinates not readable: {nfc(raw_x)!r}, {nfc(raw_y)!r}"
-                continue
-            if 7.5 <= x <= 24 and 101 <= y <= 110.5:
-                x, y = y, x
-                coord_notes[i] = "longitude and latitude were swapped; read as lon/lat"
-            if abs(x) > 180 or abs(y) > 90:
-                coord_notes[i] = f"coordinates ({x}, {y}) are not degrees (projected metres need a CRS)"
-                continue
-            geoms[i] = shapely.Point(x, y)
-    elif use_geometry:
-        assert isinstance(data, gpd.GeoDataFrame)
-        g = data.geometry
-        if g.crs is None:
-            raise GeocodeError("the geometry has no CRS; set one (e.g. gdf.set_crs('EPSG:4326'))")
-        try:
-            check_crs(g.crs, operation="geocoding")
-        except CRSError as exc:
-            raise GeocodeError(str(exc)) from None
-        g = g.to_crs(WGS84) if not g.crs.equals(WGS84) else g
-        for i, gg in enumerate(g):
-            if gg is None or gg.is_empty:
-                continue
-            if not gg.is_valid:
-                gg = shapely.make_valid(gg)
-                coord_notes[i] = "invalid geometry repaired (make_valid)"
-            if gg.geom_type in ("Point", "Polygon", "MultiPolygon"):
-                geoms[i] = gg
-            elif gg.geom_type == "MultiPoint":
-                geoms[i] = gg.centroid
-                coord_notes[i] = "multipoint: its centroid is used"
-            else:
-                geoms[i] = shapely.Polygon() if gg.geom_type == "GeometryCollection" else gg.buffer(1e-6)
-                coord_notes[i] = f"{gg.geom_type}: placed by its area"
-    have = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
-    if have:
-        placed = _place_geometries(gpd.GeoSeries([geoms[i] for i in have], crs=WGS84), boundaries)
-        for i, r in zip(have, placed, strict=True):
-            rows[i] = r
 
-    # Names for the rest.
-    text_col = address if address is not None else commune
-    mode = "address" if address is not None else "commune"
-    texts = data[text_col].map(nfc).tolist() if text_col is not None else [""] * n
-    dists = data[district].map(nfc).tolist() if district is not None else [""] * n
-    for i in range(n):
-        if rows[i] is None:
-            rows[i] = dict(_row_for(texts[i], dists[i], mode))
-        row = rows[i]
-        assert row is not None
-        if i in coord_notes:
-            note = coord_notes[i]
-            row["match_note"] = f"{note}; {row['match_note']}" if row["match_note"] else note
-            if row["match_status"] == "empty" and "not" in note:
-                row["match_status"] = "unmatched"
+def _read_coordinates(data: pd.DataFrame, lon: str, lat: str) -> tuple[list[Any], dict[int, str]]:
+    """Points from lon/lat columns (decimal commas, DMS; a swapped pair is swapped back, with a note)."""
+    geoms: list[Any] = [None] * len(data)
+    notes: dict[int, str] = {}
+    xs = [parse_coordinate(v) for v in data[lon]]  # not Series.map: it would turn None into NaN
+    ys = [parse_coordinate(v) for v in data[lat]]
+    for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        raw_x, raw_y = data[lon].iloc[i], data[lat].iloc[i]
+        if x is None or y is None:
+            if nfc(raw_x) or nfc(raw_y):
+                notes[i] = f"coordinates not readable: {nfc(raw_x)!r}, {nfc(raw_y)!r}"
+            continue
+        if 7.5 <= x <= 24 and 101 <= y <= 110.5:
+            x, y = y, x
+            notes[i] = "longitude and latitude were swapped; read as lon/lat"
+        if abs(x) > 180 or abs(y) > 90:
+            notes[i] = f"coordinates ({x}, {y}) are not degrees (projected metres need a CRS)"
+            continue
+        geoms[i] = shapely.Point(x, y)
+    return geoms, notes
 
+
+def _read_geometry(data: gpd.GeoDataFrame) -> tuple[list[Any], dict[int, str]]:
+    """Points and polygons from a GeoDataFrame's geometry, in EPSG:4326, repaired where needed."""
+    g = data.geometry
+    if g.crs is None:
+        raise GeocodeError("the geometry has no CRS; set one (e.g. gdf.set_crs('EPSG:4326'))")
+    try:
+        check_crs(g.crs, operation="geocoding")
+    except CRSError as exc:
+        raise GeocodeError(str(exc)) from None
+    g = g.to_crs(WGS84) if not g.crs.equals(WGS84) else g
+    geoms: list[Any] = [None] * len(data)
+    notes: dict[int, str] = {}
+    for i, gg in enumerate(g):
+        if gg is None or gg.is_empty:
+            continue
+        if not gg.is_valid:
+            gg = shapely.make_valid(gg)
+            notes[i] = "invalid geometry repaired (make_valid)"
+        if gg.geom_type in ("Point", "Polygon", "MultiPolygon"):
+            geoms[i] = gg
+        elif gg.geom_type == "MultiPoint":
+            geoms[i] = gg.centroid
+            notes[i] = "multipoint: its centroid is used"
+        else:
+            geoms[i] = shapely.Polygon() if gg.geom_type == "GeometryCollection" else gg.buffer(1e-6)
+            notes[i] = f"{gg.geom_type}: placed by its area"
+    return geoms, notes
+
+
+def _add_coordinate_note(row: dict[str, Any], note: str) -> None:
+    row["match_note"] = f"{note}; {row['match_note']}" if row["match_note"] else note
+    if row["match_status"] == "empty" and "not" in note:
+        row["match_status"] = "unmatched"
+
+
+def _assemble(data: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """``data`` plus the output columns; input columns of the same names are kept as ``<name>_input``."""
     result = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS), index=data.index)
     for c in OUTPUT_COLUMNS:
         if c in ("lon", "lat", "precision_m", "match_score"):

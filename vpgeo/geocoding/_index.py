@@ -73,8 +73,20 @@ def _package_db() -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
-@lru_cache(maxsize=1)
-def _index() -> _Index:
+@dataclass
+class _Elsewhere:
+    """Names of units outside the former Vĩnh Phúc, from the package's national tables."""
+
+    province: dict[str, str] = field(default_factory=dict)  # key -> display name
+    district: dict[str, str] = field(default_factory=dict)  # key -> "Quận Ba Đình (Hà Nội)"
+    district_tonal: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    pt_other: dict[str, str] = field(default_factory=dict)  # 2025 Phú Thọ communes outside the former province
+    names: dict[str, str] = field(default_factory=dict)  # commune/district keys -> an example
+    tonal: dict[str, str] = field(default_factory=dict)  # tonal keys -> an example
+
+
+def _our_units() -> tuple[list[_Unit], dict[str, list[tuple[int, str]]], dict[str, int]]:
+    """Every legacy commune, 2025 commune and district, with the commune and district name keys."""
     legacy = gazetteer.legacy_communes()
     new = gazetteer.communes_2025()
     dist = gazetteer.districts()
@@ -90,129 +102,96 @@ def _index() -> _Index:
         members_district[str(r.district_code)].append(str(r.code))
     dist_name = dict(zip(dist["code"].astype(str), dist["name"], strict=True))
     for r in legacy.itertuples(index=False):
-        uid = len(units)
+        communes[_ckey(r.short)].append((len(units), "own"))
+        for h in r.historical_keys:
+            communes[h.replace("y", "i")].append((len(units), "historical"))
         units.append(
             _Unit(
-                "legacy",
-                str(r.code),
-                r.name,
-                r.type,
-                str(r.district_code),
-                r.district,
-                str(r.commune_2025_code),
-                r.commune_2025,
-                float(r.lon),
-                float(r.lat),
-                float(r.precision_m),
-                tonal=_tkey(r.short),
+                "legacy", str(r.code), r.name, r.type, str(r.district_code), r.district, str(r.commune_2025_code),
+                r.commune_2025, float(r.lon), float(r.lat), float(r.precision_m), tonal=_tkey(r.short),
             )
-        )
-        communes[_ckey(r.short)].append((uid, "own"))
-        for h in r.historical_keys:
-            communes[h.replace("y", "i")].append((uid, "historical"))
+        )  # fmt: skip
     for r in new.itertuples(index=False):
-        uid = len(units)
         dcodes = districts_2025[str(r.code)]
         dcode = next(iter(dcodes)) if len(dcodes) == 1 else None
+        communes[_ckey(r.short)].append((len(units), "own"))
         units.append(
             _Unit(
-                "c2025",
-                str(r.code),
-                r.name,
-                r.type,
-                dcode,
-                dist_name.get(dcode or ""),
-                str(r.code),
-                r.name,
-                float(r.lon),
-                float(r.lat),
-                float(r.precision_m),
-                tuple(members_2025[str(r.code)]),
+                "c2025", str(r.code), r.name, r.type, dcode, dist_name.get(dcode or ""), str(r.code), r.name,
+                float(r.lon), float(r.lat), float(r.precision_m), tuple(members_2025[str(r.code)]),
                 tonal=_tkey(r.short),
             )
-        )
-        communes[_ckey(r.short)].append((uid, "own"))
+        )  # fmt: skip
     for r in dist.itertuples(index=False):
-        uid = len(units)
         minx, miny, maxx, maxy = r.bbox
         half_diag = math.hypot((maxx - minx) * 104_000, (maxy - miny) * 111_000) / 2
+        districts[_ckey(r.short)] = len(units)
         units.append(
             _Unit(
-                "district",
-                str(r.code),
-                r.name,
-                r.type,
-                str(r.code),
-                r.name,
-                None,
-                None,
-                float(r.lon),
-                float(r.lat),
-                float(math.ceil(half_diag / 100) * 100),
-                tuple(members_district[str(r.code)]),
+                "district", str(r.code), r.name, r.type, str(r.code), r.name, None, None, float(r.lon),
+                float(r.lat), float(math.ceil(half_diag / 100) * 100), tuple(members_district[str(r.code)]),
                 tonal=_tkey(r.short),
             )
-        )
-        districts[_ckey(r.short)] = uid
+        )  # fmt: skip
+    return units, communes, districts
 
-    province_other: dict[str, str] = {}
-    district_other: dict[str, str] = {}
-    pt_other: dict[str, str] = {}
-    elsewhere: dict[str, str] = {}
-    tonal: dict[str, str] = {}
-    district_other_tonal: dict[str, set[str]] = defaultdict(set)
-    ours_2025 = set(new["code"].astype(str))
+
+def _elsewhere(ours_2025: set[str]) -> _Elsewhere:
+    out = _Elsewhere()
     with _package_db() as conn:
         for (short,) in conn.execute(
             "SELECT DISTINCT provinceShort FROM admin_units_legacy UNION SELECT DISTINCT provinceShort FROM admin_units"
         ):
-            province_other[_ckey(short)] = short
+            out.province[_ckey(short)] = short
         for d_type, d_short, p_short, p_code in conn.execute(
             "SELECT DISTINCT districtType, districtShort, provinceShort, provinceCode FROM admin_units_legacy"
         ):
             if p_code != gazetteer.PROVINCE_CODE:
-                district_other.setdefault(_ckey(d_short), f"{d_type} {d_short} ({p_short})")
-                district_other_tonal[_ckey(d_short)].add(_tkey(d_short))
+                out.district.setdefault(_ckey(d_short), f"{d_type} {d_short} ({p_short})")
+                out.district_tonal[_ckey(d_short)].add(_tkey(d_short))
+                out.tonal.setdefault(_tkey(d_short), f"{d_type} {d_short} ({p_short})")
         for ward, short, code in conn.execute(
             "SELECT ward, wardShort, wardCode FROM admin_units WHERE provinceCode = ?",
             (gazetteer.NEW_PROVINCE_CODE,),
         ):
             if code not in ours_2025:
-                pt_other[_ckey(short)] = f"{ward} (Phú Thọ)"
-        for ward, short, p_short in conn.execute(
-            "SELECT ward, wardShort, provinceShort FROM admin_units_legacy WHERE provinceCode != ? "
-            "UNION ALL SELECT ward, wardShort, provinceShort FROM admin_units",
+                out.pt_other[_ckey(short)] = f"{ward} (Phú Thọ)"
+        for ward, short, p_short, code in conn.execute(
+            "SELECT ward, wardShort, provinceShort, wardCode FROM admin_units_legacy WHERE provinceCode != ? "
+            "UNION ALL SELECT ward, wardShort, provinceShort, wardCode FROM admin_units",
             (gazetteer.PROVINCE_CODE,),
         ):
-            if short:
-                elsewhere.setdefault(_ckey(short), f"{ward} ({p_short})")
-                tonal.setdefault(_tkey(short), f"{ward} ({p_short})")
-        for d_type, d_short, p_short, p_code in conn.execute(
-            "SELECT DISTINCT districtType, districtShort, provinceShort, provinceCode FROM admin_units_legacy"
-        ):
-            if p_code != gazetteer.PROVINCE_CODE:
-                tonal.setdefault(_tkey(d_short), f"{d_type} {d_short} ({p_short})")
+            if short and code not in ours_2025:
+                out.names.setdefault(_ckey(short), f"{ward} ({p_short})")
+                out.tonal.setdefault(_tkey(short), f"{ward} ({p_short})")
+    return out
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    units, communes, districts = _our_units()
+    other = _elsewhere({u.code for u in units if u.level == "c2025"})
     province_ours = {"vinhphuc": "legacy", "phutho": "2025"}
     for k in province_ours:
-        province_other.pop(k, None)
-    province_other.update({"hcm": "Hồ Chí Minh", "tphcm": "Hồ Chí Minh", "saigon": "Hồ Chí Minh", "hn": "Hà Nội"})
+        other.province.pop(k, None)
+    other.province.update({"hcm": "Hồ Chí Minh", "tphcm": "Hồ Chí Minh", "saigon": "Hồ Chí Minh", "hn": "Hà Nội"})
     # Mê Linh belonged to Vĩnh Phúc until 2008; it is Hà Nội's now.
-    all_keys = frozenset([*communes, *districts, *province_ours, *province_other, *district_other, *pt_other])
+    keys = [*communes, *districts, *province_ours, *other.province, *other.district, *other.pt_other]
     idx = _Index(
         units=units,
         communes=dict(communes),
         districts=districts,
         province_ours=province_ours,
-        province_other=province_other,
-        district_other=district_other,
-        pt_other=pt_other,
-        elsewhere={k: v for k, v in elsewhere.items() if k not in communes},
-        all_keys=all_keys,
-        elsewhere_tonal=tonal,
-        district_other_tonal=dict(district_other_tonal),
+        province_other=other.province,
+        district_other=other.district,
+        pt_other=other.pt_other,
+        elsewhere={k: v for k, v in other.names.items() if k not in communes},
+        all_keys=frozenset(keys),
+        elsewhere_tonal=other.tonal,
+        district_other_tonal=dict(other.district_tonal),
         fuzzy_commune=_Fuzzy(communes),
         fuzzy_district=_Fuzzy(districts),
-        fuzzy_province=_Fuzzy([*province_ours, *province_other]),
+        fuzzy_province=_Fuzzy([*province_ours, *other.province]),
     )
     idx.by_code = {f"{u.level}:{u.code}": i for i, u in enumerate(units)}
     return idx
