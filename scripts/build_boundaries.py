@@ -253,14 +253,8 @@ class Model:
         return w
 
 
-def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
-    wof = wof_districts(mirror)
-    m = Model(wof)
-    w = m.solve()
-    gx, gy, dist = m.grid(FINE)
-    arg = m.assign(gx, gy, w, m.penalties(gx, gy, dist))
-
-    # Split each part among its legacy communes with a trusted point (nearest point wins).
+def _split_parts(m: Model, gx: np.ndarray, gy: np.ndarray, arg: np.ndarray) -> np.ndarray:
+    """Split each part among its legacy communes with a trusted point (nearest point wins, area-balanced)."""
     leg = m.leg
     label = np.empty(len(gx), dtype=object)
     for i, r in enumerate(m.units.itertuples()):
@@ -283,6 +277,17 @@ def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
             got = np.bincount((d - w).argmin(axis=1), minlength=len(sib))
             w += 0.5 * (share - got) * FINE**2 / math.pi
         label[cells] = sib["code"].to_numpy()[(d - w).argmin(axis=1)]
+    return label
+
+
+def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    wof = wof_districts(mirror)
+    m = Model(wof)
+    w = m.solve()
+    gx, gy, dist = m.grid(FINE)
+    arg = m.assign(gx, gy, w, m.penalties(gx, gy, dist))
+    label = _split_parts(m, gx, gy, arg)
+    leg = m.leg
 
     half = FINE / 2
     cells_gs = shapely.box(gx - half, gy - half, gx + half, gy + half)

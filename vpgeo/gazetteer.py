@@ -196,6 +196,34 @@ _NOTES = {
 }
 
 
+def _point_flags(out: pd.DataFrame, new: pd.DataFrame, province_bbox: tuple[float, ...]) -> list[str]:
+    """Each legacy point's verdict: the first check it fails, or ``ok`` (see :func:`check_points`)."""
+    district_bbox = dict(zip(_districts()["code"], _districts()["bbox"], strict=True))
+    dup = out.duplicated(["gazetteer_lon", "gazetteer_lat"], keep=False).to_numpy()
+    px, py = _to_metric.transform(out["gazetteer_lon"].to_numpy(), out["gazetteer_lat"].to_numpy())
+    c25 = new.loc[out["commune_2025_code"]]
+    nx, ny = _to_metric.transform(c25["lon"].to_numpy(), c25["lat"].to_numpy())
+    radius = np.sqrt(c25["area_km2"].to_numpy() * 1e6 / math.pi)
+    far_off = np.hypot(px - nx, py - ny) > _FAR_RADII * radius
+    off_district = _off_district_polygon(out, np.asarray(px), np.asarray(py))
+    pminx, pminy, pmaxx, pmaxy = province_bbox
+    pad = 0.01  # ~1 km: bboxes are rounded geocoder extents
+    flags = []
+    for i, (x, y, dcode) in enumerate(
+        zip(out["gazetteer_lon"], out["gazetteer_lat"], out["district_code"], strict=True)
+    ):
+        dminx, dminy, dmaxx, dmaxy = district_bbox[dcode]
+        checks = (
+            ("outside_province", not (pminx <= x <= pmaxx and pminy <= y <= pmaxy)),
+            ("outside_district", not (dminx - pad <= x <= dmaxx + pad and dminy - pad <= y <= dmaxy + pad)),
+            ("outside_district_polygon", off_district[i]),
+            ("far_from_2025_commune", far_off[i]),
+            ("shared_point", dup[i]),
+        )
+        flags.append(next((name for name, failed in checks if failed), "ok"))
+    return flags
+
+
 def _off_district_polygon(out: pd.DataFrame, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Points farther from their district's shipped outline (Who's On First) than its precision."""
     from vpgeo.datasets import data_file  # the shipped district outlines (CC0), not derived from these points
@@ -244,35 +272,12 @@ def _legacy_communes() -> pd.DataFrame:
     # Share of the 2025 commune's area, for an equal-area radius when the package's bbox is unusable.
     siblings = out.groupby("commune_2025_code")["code"].transform("count")
     area_est = new_keys.map(new["area_km2"]).to_numpy() / siblings.to_numpy()
-    district_bbox = dict(zip(_districts()["code"], _districts()["bbox"], strict=True))
 
-    dup = out.duplicated(["gazetteer_lon", "gazetteer_lat"], keep=False)
-    px_all, py_all = _to_metric.transform(out["gazetteer_lon"].to_numpy(), out["gazetteer_lat"].to_numpy())
-    n_xy = new.set_index("code")
-    nx, ny = _to_metric.transform(
-        n_xy.loc[out["commune_2025_code"], "lon"].to_numpy(), n_xy.loc[out["commune_2025_code"], "lat"].to_numpy()
-    )
-    radius = np.sqrt(n_xy.loc[out["commune_2025_code"], "area_km2"].to_numpy() * 1e6 / math.pi)
-    far_off = np.hypot(px_all - nx, py_all - ny) > _FAR_RADII * radius
-    off_district = _off_district_polygon(out, np.asarray(px_all), np.asarray(py_all))
+    flags = _point_flags(out, new.set_index("code"), province_bbox)
     status, lon, lat, prec = [], [], [], []
     for i, row in out.iterrows():
         x, y = row["gazetteer_lon"], row["gazetteer_lat"]
-        pminx, pminy, pmaxx, pmaxy = province_bbox
-        dminx, dminy, dmaxx, dmaxy = district_bbox[row["district_code"]]
-        pad = 0.01  # ~1 km: bboxes are rounded geocoder extents
-        if not (pminx <= x <= pmaxx and pminy <= y <= pmaxy):
-            flag = "outside_province"
-        elif not (dminx - pad <= x <= dmaxx + pad and dminy - pad <= y <= dmaxy + pad):
-            flag = "outside_district"
-        elif off_district[i]:
-            flag = "outside_district_polygon"
-        elif far_off[i]:
-            flag = "far_from_2025_commune"
-        elif dup.iloc[i]:
-            flag = "shared_point"
-        else:
-            flag = "ok"
+        flag = flags[i]
         if flag == "ok":
             px, py = _to_metric.transform(x, y)
             minx, miny, maxx, maxy = row["bbox"]
