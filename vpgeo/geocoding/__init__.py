@@ -45,6 +45,38 @@ below the commune and are skipped.
   province Phú Thọ (which absorbed Vĩnh Phúc in 2025), 2025 communes of the former Vĩnh Phúc resolve and the
   other Phú Thọ communes are ``outside``.
 
+The whole address is evidence
+-----------------------------
+Resolution runs in named steps (``vpgeo.geocoding._resolve._Reader``): screen the names, then the province,
+the district, the commune. What the text itself says overrides a homonym, and ``match_note`` says why:
+
+- **Position**: a name after the commune's place (its ``xã``/``phường``/``thị trấn`` name, else the first
+  name) is a district or province: "Xã Cảm Ân - Yên Bình" names Huyện Yên Bình (Yên Bái), not Xã Yên Bình of
+  Vĩnh Tường; "Xóm Nà Đồng, Xã Tân Phú, Tân Sơn, Phú Thọ" names Huyện Tân Sơn.
+- **Unit types agree**: "thị trấn Yên Lập" is not Xã Yên Lập; a written type may only be lower than today's
+  (a xã upgraded to a thị trấn or phường keeps its old name in old addresses: "Xã Bá Hiến" → Thị trấn Bá
+  Hiến, with a note); historical names carry no type.
+- **Tones count when written**: "Đại Từ" is not Đại Tự, "Quảng Yên" not Quang Yên, "Liên Sơn" not Liễn Sơn
+  when the written form is a unit's name elsewhere in Viet Nam; a tone typo that names nothing ("Tề Lổ")
+  still matches, with a note. ``Hoà``/``Hòa`` are the same.
+- **The named district decides**: a commune not in it is ``ambiguous``; an unknown commune in one of our
+  districts ("Xã Thanh Sơn, Huyện Yên Lạc") is placed at the district (``ambiguous`` with the district);
+  fuzzy matching is never tried across a named district that is not ours ("Xã Nham Sơn, H. Yên Dũng").
+- **Streets and villages are not communes**: words after ``thôn``, ``khu``, ``đường``, ``số`` … and parts
+  starting with a house number ("259 Mê Linh") are skipped, unless the rest of the part is two names or
+  more ("Khu 5 Tiền Châu Phúc Yên": no commas); a name that begins a longer name ("Hoàng Hoa Thám") is not
+  read; among several commune names the one standing alone in its part wins ("Sân Golf Tam Đảo, Hợp Châu,
+  Tam Đảo" → Hợp Châu).
+- **The end of an address is the province**: "KCN Phúc Yên, Vĩnh Phúc" is the province (and the city in
+  the park's name), not Phường Vĩnh Phúc; a province cut short ("…, Yên Lạc, Vĩnh ") stays Vĩnh Phúc.
+- Codenames as other packages write them (``xa_dao_tu``, ``huyen_tam_duong``) are read.
+
+Measured on 347 addresses written for the tests (tests/data/addresses.csv: 130 in Vĩnh Phúc, 217 in Phú Thọ,
+Tuyên Quang, Thái Nguyên, Hà Nội, Yên Bái and Bắc Giang, many of them homonyms): no wrong district or
+commune, district right for all 130, none of the 217 placed inside.
+
+Other modules resolve commune names through :func:`resolve_commune` (the same steps, a typed result).
+
 Fuzzy matching
 --------------
 Names that match nothing exactly are compared with the commune names (legacy, historical, 2025) by
@@ -78,8 +110,10 @@ Coordinates and polygons
 Points (``lon``/``lat`` columns or point geometry) are placed by point-in-polygon in the district, legacy
 commune and 2025 commune layers of :mod:`vpgeo.boundaries` (``boundaries="auto"`` uses official boundaries
 when available, the approximation otherwise). ``boundary_source`` says which layer came from where;
-``precision_m`` is the coarsest precision of the layers used (a point closer than that to a boundary may
-belong to the neighbour; ``match_note`` says when it is). A point outside every district is ``outside``.
+``precision_m`` is the coarsest precision of the layers used: each unit's measured outline error (a point
+closer than that to a boundary may belong to the neighbour; ``match_note`` says when it is). A point beyond
+every outline by less than the nearest unit's precision goes to that unit, with a note; farther, it is
+``outside``.
 Longitude and latitude swapped in one row (21.x, 105.x) are swapped back, with a note. Polygons go to the
 unit holding the largest share of their area (measured in EPSG:5897); when a polygon straddles a boundary,
 ``shares`` lists each unit's share ("commune: Xã Tề Lỗ 62%, Xã Đồng Văn 38%"). Rows with both coordinates
