@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class _Index:
     all_keys: frozenset[str]
     elsewhere_tonal: dict[str, str]  # tonal keys of unit names outside the former province -> an example
     district_other_tonal: dict[str, set[str]]  # key of a district elsewhere -> its names' tonal keys
+    pt_legacy: dict[str, str]  # legacy communes of the old Phú Thọ province -> label
     fuzzy_commune: _Fuzzy
     fuzzy_district: _Fuzzy
     fuzzy_province: _Fuzzy
@@ -71,6 +73,9 @@ class _Index:
 def _package_db() -> sqlite3.Connection:
     path = resources.files("vietnamadminunits") / "data" / "dataset.db"
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 
 
 @dataclass
@@ -83,6 +88,7 @@ class _Elsewhere:
     pt_other: dict[str, str] = field(default_factory=dict)  # 2025 Phú Thọ communes outside the former province
     names: dict[str, str] = field(default_factory=dict)  # commune/district keys -> an example
     tonal: dict[str, str] = field(default_factory=dict)  # tonal keys -> an example
+    pt_legacy: dict[str, str] = field(default_factory=dict)  # legacy communes of the old Phú Thọ province
 
 
 def _our_units() -> tuple[list[_Unit], dict[str, list[tuple[int, str]]], dict[str, int]]:
@@ -147,6 +153,7 @@ def _elsewhere(ours_2025: set[str]) -> _Elsewhere:
             "SELECT DISTINCT districtType, districtShort, provinceShort, provinceCode FROM admin_units_legacy"
         ):
             if p_code != gazetteer.PROVINCE_CODE:
+                d_short = _PAREN.sub("", d_short)  # "Long Mỹ (Thị xã)": the package's own disambiguation
                 out.district.setdefault(_ckey(d_short), f"{d_type} {d_short} ({p_short})")
                 out.district_tonal[_ckey(d_short)].add(_tkey(d_short))
                 out.tonal.setdefault(_tkey(d_short), f"{d_type} {d_short} ({p_short})")
@@ -162,8 +169,15 @@ def _elsewhere(ours_2025: set[str]) -> _Elsewhere:
             (gazetteer.PROVINCE_CODE,),
         ):
             if short and code not in ours_2025:
+                short = _PAREN.sub("", short)
                 out.names.setdefault(_ckey(short), f"{ward} ({p_short})")
                 out.tonal.setdefault(_tkey(short), f"{ward} ({p_short})")
+        for ward, short, d_name in conn.execute(
+            "SELECT ward, wardShort, district FROM admin_units_legacy WHERE provinceCode = ?",
+            (gazetteer.NEW_PROVINCE_CODE,),
+        ):
+            if short:
+                out.pt_legacy.setdefault(_ckey(_PAREN.sub("", short)), f"{ward} ({d_name}, Phú Thọ)")
     return out
 
 
@@ -189,6 +203,7 @@ def _index() -> _Index:
         all_keys=frozenset(keys),
         elsewhere_tonal=other.tonal,
         district_other_tonal=dict(other.district_tonal),
+        pt_legacy=other.pt_legacy,
         fuzzy_commune=_Fuzzy(communes),
         fuzzy_district=_Fuzzy(districts),
         fuzzy_province=_Fuzzy([*province_ours, *other.province]),

@@ -133,6 +133,7 @@ class _Reader:
         self.either: int | None = None
         self.fuzzy_cache: dict[int | None, tuple[_Free, float, list[tuple[int, str]]] | None] = {}
         self.fuzzy_notes: list[str] = []
+        self.foreign = False  # a marked commune is none of ours but a unit of that type elsewhere
 
     # ---------------------------------------------------------------------------------- 1. screening
     def screen(self) -> None:
@@ -170,6 +171,8 @@ class _Reader:
         units = self.idx.units
         fit = [e for e in entries if _type_fits(tok.type_hint, units[e[0]], e[1])]
         if not fit:
+            idx = self.idx
+            self.foreign = tok.key in idx.elsewhere or tok.key in idx.pt_other or tok.key in idx.district_other
             have = ", ".join(dict.fromkeys(units[e[0]].label() for e in entries))
             self.notes.append(f"no {tok.type_hint} {tok.text} in the former Vĩnh Phúc (only {have}); not read as it")
         elif not [e for e in fit if units[e[0]].type == tok.type_hint]:
@@ -190,6 +193,11 @@ class _Reader:
                 have.add(role)
         if "district_other" in have and _has_marks(tok.text) and _tkey(tok.text) not in idx.district_other_tonal[k]:
             have.discard("district_other")  # "Hoàng Hoa" is not Hoằng Hóa
+        if "district" in have and _has_marks(tok.text):
+            written, own = _tkey(tok.text), idx.units[idx.districts[k]]
+            if written != own.tonal and written in idx.elsewhere_tonal:
+                have.discard("district")  # "Tam Đường" (Lai Châu) is not Tam Dương
+                self.notes.append(f"{tok.text!r} is not {own.name} (tone marks differ)")
         allowed = {_C: _COMM, _D: _DIST, _DP: _DIST | _PROV, _P: _PROV}
         if tok.hint in allowed:
             return have & allowed[tok.hint]
@@ -334,6 +342,10 @@ class _Reader:
                 return self.outside(f"names {self.idx.district_other[tok.key]}")
         if self.district is None:
             self._fuzzy_district()
+        unknown = [f for f in self.free if f.hint in (_D, _DP)]
+        if self.district is None and unknown:  # every district of ours is known: a marked other one is not
+            words = " ".join(unknown[0].words)
+            return _Result("unmatched", notes=[*self.notes, f"district {words!r} is not one of the former Vĩnh Phúc's"])
         return None
 
     def _fuzzy_district(self) -> None:
@@ -370,16 +382,18 @@ class _Reader:
                 district=idx.districts[tok.key] if same else None,
                 notes=[*self.notes, f"{tok.text!r} names a district and a commune"],
             )
-        if (
-            self.province is not None
-            and self.province[1] == "phutho"
-            and tok.key in idx.pt_other
-            and res.unit is not None
-            and idx.units[res.unit].level == "legacy"
-        ):
-            cands = [idx.units[res.unit].label(), idx.pt_other[tok.key] + " (outside)"]
-            return _Result("ambiguous", candidates=cands, notes=self.notes)
+        if self.province is not None and self.province[1] == "phutho" and res.unit is not None:
+            other = self._phu_tho_homonym(tok, idx.units[res.unit])
+            if other is not None:
+                cands = [idx.units[res.unit].label(), other + " (outside)"]
+                return _Result("ambiguous", candidates=cands, notes=self.notes)
         return res
+
+    def _phu_tho_homonym(self, tok: _Token, unit: _Unit) -> str | None:
+        """With the province Phú Thọ, a legacy name of ours that Phú Thọ also has (then or now) is not decided."""
+        if unit.level != "legacy" or self.district is not None:
+            return None
+        return self.idx.pt_other.get(tok.key) or self.idx.pt_legacy.get(tok.key)
 
     def _pt_other(self, tok: _Token) -> _Result:
         where = self.idx.pt_other[tok.key]
@@ -408,11 +422,6 @@ class _Reader:
         )
 
     def fuzzy(self) -> _Result | None:
-        unknown = [f for f in self.free if f.hint in (_D, _DP)]
-        if self.district is None and unknown:  # never across a named district that is not ours
-            words = " ".join(unknown[0].words)
-            self.notes.append(f"district {words!r} is not one of the former Vĩnh Phúc's; no fuzzy commune match")
-            return None
         found = self.fuzzy_commune(self.district)
         if found is None:
             return None
@@ -428,6 +437,8 @@ class _Reader:
     def leftovers(self) -> _Result:
         """Nothing named a commune: the district alone, a district inside a park's name, or unmatched."""
         self.notes.extend(self.fuzzy_notes)
+        if self.district is not None and self.foreign and (self.province is None or self.province[0] != "ours"):
+            return _Result("unmatched", notes=[*self.notes, "the commune named is not ours: the district may be too"])
         if self.district is not None:
             return self.district_only("only the district is named")
         hit = self._district_in_skipped()

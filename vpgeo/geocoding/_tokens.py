@@ -44,6 +44,8 @@ _KW_VI: dict[tuple[str, ...], tuple[str, str | None]] = {
     ("thành", "phố"): (_DP, None),
     ("tỉnh",): (_P, None),
     ("việt", "nam"): (_SKIP, None),
+    ("địa", "chỉ"): (_SKIP, None),  # a label: "Địa chỉ: thôn Nội, ..."
+    ("đc",): (_SKIP, None),
 }
 for _w in (
     "thôn",
@@ -66,7 +68,7 @@ for _w in (
     "nhà",
     "tòa",
     "tầng",
-    "quốc",
+    "quốc lộ",
     "tỉnh lộ",
     "đội",
     "khối",
@@ -91,6 +93,9 @@ _KW_ASCII: dict[tuple[str, ...], tuple[str, str | None]] = {
     ("tp",): (_DP, None),
     ("tinh",): (_P, None),
     ("viet", "nam"): (_SKIP, None),
+    ("dia", "chi"): (_SKIP, None),
+    ("dc",): (_SKIP, None),
+    ("address",): (_SKIP, None),
     ("vietnam",): (_SKIP, None),
     ("vn",): (_SKIP, None),
 }
@@ -247,6 +252,8 @@ class _Segment:
         if self.run:
             self.free.append(_Free(list(self.run), self.hint, self.type_hint, self.seg, pos=self.run_pos))
             self.run.clear()
+            # a type word names the words right after it: in "xã Tà Lài Tân Phú" Tân Phú is not marked
+            self.hint, self.type_hint = None, None
 
     def take_name(self, i: int, span: int) -> None:
         self.flush()
@@ -271,7 +278,9 @@ class _Segment:
             if self.skipping and self.names_to_end(i) >= 2:
                 self.skipping = False
             kw = _keyword(self.words, i, _KW_VI)
-            span = 0 if kw is not None else _name_span(self.asc, i, self.keys)
+            span = _name_span(self.asc, i, self.keys)
+            if kw is not None and span <= kw[0]:
+                span = 0  # a keyword, unless a longer name starts with it ("Nhà Bè", "Quốc Oai")
             if span and not self.skipping:
                 self.take_name(i, span)
                 i += span
