@@ -272,11 +272,11 @@ def _check_args(
     if (lon is None) != (lat is None):
         raise GeocodeError("give both lon= and lat=, or neither")
     for col, opt in (
-        (address, "--address-col"),
-        (commune, "--commune-col"),
-        (district, "--district-col"),
-        (lon, "--lon-col"),
-        (lat, "--lat-col"),
+        (address, "address="),
+        (commune, "commune="),
+        (district, "district="),
+        (lon, "lon="),
+        (lat, "lat="),
     ):
         _check_column(data, col, opt)
     use_geometry = (
@@ -287,8 +287,8 @@ def _check_args(
     )
     if address is None and commune is None and lon is None and not use_geometry and district is None:
         raise GeocodeError(
-            "nothing to geocode by: give address= (--address-col), commune= (--commune-col, optionally "
-            "with --district-col) or lon=/lat= (--lon-col/--lat-col), or a GeoDataFrame with geometry"
+            "nothing to geocode by: give address=, commune= (optionally with district=) or lon=/lat=, or a "
+            "GeoDataFrame with geometry"
         )
     return use_geometry
 
