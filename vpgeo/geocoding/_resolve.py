@@ -174,9 +174,9 @@ class _Reader:
             idx = self.idx
             self.foreign = tok.key in idx.elsewhere or tok.key in idx.pt_other or tok.key in idx.district_other
             have = ", ".join(dict.fromkeys(units[e[0]].label() for e in entries))
-            self.notes.append(f"no {tok.type_hint} {tok.text} in the former Vĩnh Phúc (only {have}); not read as it")
+            self.notes.append(f"no {tok.type_hint} {tok.text.title()} in the former Vĩnh Phúc (only {have})")
         elif not [e for e in fit if units[e[0]].type == tok.type_hint]:
-            self.notes.append(f"written {tok.type_hint} {tok.text}: {units[fit[0][0]].name} since an upgrade")
+            self.notes.append(f"written {tok.type_hint} {tok.text.title()}: {units[fit[0][0]].name} since an upgrade")
         return fit
 
     def _roles(self, i: int) -> set[str]:
@@ -344,7 +344,7 @@ class _Reader:
             self._fuzzy_district()
         unknown = [f for f in self.free if f.hint in (_D, _DP)]
         if self.district is None and unknown:  # every district of ours is known: a marked other one is not
-            words = " ".join(unknown[0].words)
+            words = unknown[0].text or " ".join(unknown[0].words)
             return _Result("unmatched", notes=[*self.notes, f"district {words!r} is not one of the former Vĩnh Phúc's"])
         return None
 

@@ -194,6 +194,7 @@ class _Free:
     seg: int
     whole_segment: bool = False
     pos: int = 0
+    text: str = ""  # the words as written (lower case)
 
 
 _HOUSE_NUMBER = re.compile(r"^\d")
@@ -250,7 +251,8 @@ class _Segment:
 
     def flush(self) -> None:
         if self.run:
-            self.free.append(_Free(list(self.run), self.hint, self.type_hint, self.seg, pos=self.run_pos))
+            text = " ".join(self.words[self.run_pos - self.base : self.run_pos - self.base + len(self.run)])
+            self.free.append(_Free(list(self.run), self.hint, self.type_hint, self.seg, pos=self.run_pos, text=text))
             self.run.clear()
             # a type word names the words right after it: in "xã Tà Lài Tân Phú" Tân Phú is not marked
             self.hint, self.type_hint = None, None
