@@ -121,17 +121,30 @@ register_source(
         precision_m=100,  # simplified by its author; 5-decimal coordinates, vertices ~250 m apart
     )
 )
-for _layer, _what in (
-    ("districts", "the 9 districts"),
-    ("communes2025", "the 36 communes of 2025"),
-    ("communes_legacy", "the 121 legacy communes"),
+_WOF = (
+    "CC0-1.0: Data from Who's On First (https://whosonfirst.org/docs/licenses/), whosonfirst-data-admin-vn @ 36f4852c"
+)
+for _layer, _what, _from, _licence in (
+    ("districts", "the 9 districts", "Who's On First's district polygons", _WOF),
+    (
+        "communes2025",
+        "the 36 communes of 2025",
+        "the gazetteer inside Who's On First's districts",
+        f"MIT (vietnamadminunits) and {_WOF}",
+    ),
+    (
+        "communes_legacy",
+        "the 121 legacy communes",
+        "the gazetteer inside Who's On First's districts",
+        f"MIT (vietnamadminunits) and {_WOF}",
+    ),
 ):
     register_source(
         PinnedSource(
             name=f"{_layer.replace('_', '-')}-approximate",
-            description=f"APPROXIMATE polygons of {_what}, derived by vpgeo from the gazetteer (shipped)",
-            licence="MIT (derived from the MIT package vietnamadminunits)",
-            vintage="gazetteer vietnamadminunits 1.0.4",
+            description=f"APPROXIMATE polygons of {_what}, derived by vpgeo from {_from} (shipped)",
+            licence=_licence,
+            vintage="gazetteer vietnamadminunits 1.0.4; Who's On First admin-vn @ 36f4852c",
             path=f"boundaries/{_layer}_approximate.geojson",
             kind="shipped",
         )
