@@ -166,3 +166,22 @@ def test_generated_addresses_from_the_national_tables() -> None:
             missed.append((text, got["match_status"], got["match_note"]))
     assert wrong == []
     assert len(missed) <= 2, missed
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "why"),
+    [
+        ("Khu Tân An II, thị trấn Yên Lập", "outside", "no thị trấn yên lập in the former vĩnh phúc"),
+        ("Liên Sơn - Tân Yên", "outside", "tone marks differ"),
+        ("Hoàng Hoa Thám", "unmatched", "begins a longer name"),
+        ("Xã Thanh Sơn, Huyện Yên Lạc, Vĩnh Phúc", "ambiguous", "is not a commune of huyện yên lạc"),
+        ("KCN Phúc Yên, Vĩnh Phúc", "ambiguous", "in a park's or street's name"),
+        ("Thôn Nội, Trung Nguyên, Yên Lạc, Vĩnh ", "exact", "read as vĩnh phúc (cut short)"),
+        ("Xã Nham Sơn, H. Yên Dũng", "unmatched", "'yên dũng' is not one of the former vĩnh phúc's"),
+        ("Xã Bá Hiến, Bình Xuyên", "exact", "since an upgrade"),
+    ],
+)
+def test_the_note_says_what_the_text_decided(text: str, status: str, why: str) -> None:
+    got = match_name(text)
+    assert got["match_status"] == status
+    assert why in str(got["match_note"]).lower()

@@ -233,15 +233,15 @@ class _Reader:
         return _Result("ambiguous", candidates=[*res.candidates, *own, where], notes=self.notes)
 
     def find_province(self) -> _Result | None:
+        last = len(self.tokens) - 1
+        if last > 0 and last not in self.used and self._truncated_province(last):
+            self.notes.append(f"{self.tokens[last].text!r} at the end read as Vĩnh Phúc (cut short)")
+            self.province = ("ours", "vinhphuc")
+            self.used.add(last)
+            return None
         admin = [i for i, r in enumerate(self.roles) if r and i not in self.used]
         for i in reversed(admin):
             r, tok = self.roles[i], self.tokens[i]
-            truncated = i == admin[-1] and len(admin) > 1 and _truncated_ours(tok)
-            if truncated:
-                self.notes.append(f"{tok.text!r} at the end read as Vĩnh Phúc (cut short)")
-                self.province = ("ours", "vinhphuc")
-                self.used.add(i)
-                break
             if not r & _PROV:
                 continue
             hinted = tok.hint in (_P, _DP)
@@ -255,6 +255,12 @@ class _Reader:
         if self.province is not None and self.province[0] == "other":
             return self.outside(f"names {self.idx.province_other[self.province[1]]} (another province)")
         return None
+
+    def _truncated_province(self, last: int) -> bool:
+        """ "…, Yên Lạc, Vĩnh": Vĩnh Phúc cut short, when written with its tone or after one of our districts."""
+        tok = self.tokens[last]
+        ours_named = any("district" in r for r in self.roles[:last])
+        return _truncated_ours(tok) and (ours_named or _has_marks(tok.text))
 
     def _fuzzy_province(self) -> None:
         for f in self.free:  # "tỉnh Vinh Phucc"
