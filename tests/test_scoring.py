@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 from vpgeo.errors import CRSError, InputError
-from vpgeo.scoring import DECAYS, decay_score, plot_sensitivity, score_candidates, score_file, sensitivity
+from vpgeo.pipeline.score import score_file
+from vpgeo.scoring import DECAYS, decay_score, plot_sensitivity, score_candidates, sensitivity
 
 X0, Y0 = 550_000.0, 2_350_000.0
 
@@ -125,8 +126,8 @@ def test_exclusions_missing_geometry_and_rank_ties(roads: gpd.GeoDataFrame) -> N
     assert out["excluded_reason"][2] == "inside Vườn quốc gia (user layer) (exclusion layer 1)"
     assert out["excluded_reason"][4] == "no geometry" and np.isnan(out["distance_km"][4])
     assert out["score"][2] == 0 and pd.isna(out["rank"][2]) and pd.isna(out["rank"][4])
-    # Rows 0, 1 and 3 are all 3 km from A: equal scores, equal distances, so input order decides.
-    assert out["rank"][[0, 1, 3]].tolist() == [1, 2, 3]
+    # Rows 0, 1 and 3 are all 3 km from A: equal scores, equal distances, so they share rank 1 (#17 item 3).
+    assert out["rank"][[0, 1, 3]].tolist() == [1, 1, 1]
 
 
 def test_embedded_corridors_and_access_points_at_known_points() -> None:
