@@ -22,8 +22,9 @@ Decisions
   the nearest access point (interchange) as one more term. Weights are divided by the largest, so the
   score stays in [0, 1]. Without weights the score is ``f(distance_km)``.
 - **Uncertainty**: a candidate with a ``precision_m`` (e.g. geocoded to a commune) is somewhere within
-  that radius: ``score_lo``/``score_hi`` are its scores at ``d + p`` and ``max(0, d - p)``, and its
-  distances are rounded to what ``p`` supports (:func:`vpgeo._format.round_to`).
+  that radius: ``score_lo``/``score_hi`` are its scores at ``d + p`` and ``max(0, d - p)``. Values stay
+  exact here (the same engine as the rule); files written by :func:`vpgeo.pipeline.score.score_file`
+  round distances to what ``p`` supports (:func:`vpgeo._format.round_to`).
 - **Rank** 1 is best: by score (high first), then ``distance_km`` (near first); rows equal in both share
   a rank (``method="min"``: 1, 1, 3). Excluded rows and rows without geometry get no rank.
 - **Search bound** ``search_km`` (optional, ≥ ``max_km``): corridors farther are not searched; their
@@ -68,7 +69,6 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from vpgeo._format import decimals_for
 from vpgeo.crs import METRIC, to_metric
 from vpgeo.errors import InputError
 from vpgeo.measure import CorridorSet, Measurement, embedded_access_points
@@ -381,16 +381,6 @@ def _score_range(meas: _Measured, c: CorridorSet, p: _Params, km: Any, access_km
     return out[0], out[1]
 
 
-def _round_km(values: NDArray[np.float64], precision_m: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Round each row's km values to what its precision supports (rows without precision unchanged)."""
-    out = values.copy()
-    known = np.isfinite(precision_m)
-    for p in np.unique(precision_m[known]):
-        rows = precision_m == p
-        out[rows] = np.round(values[rows], decimals_for(float(p)))
-    return out
-
-
 def _finish(candidates: gpd.GeoDataFrame, meas: _Measured, c: CorridorSet, **params: Any) -> gpd.GeoDataFrame:
     p = _Params(**params)
     m = meas.m
@@ -406,16 +396,16 @@ def _finish(candidates: gpd.GeoDataFrame, meas: _Measured, c: CorridorSet, **par
 
     out = candidates.copy()
     prec = meas.precision_m
-    out["distance_km"] = _round_km(dist_km, prec)
+    out["distance_km"] = dist_km
     out["nearest_corridor"] = pd.Series(np.array(c.ids, dtype=object)[np.maximum(nearest, 0)], index=out.index).where(
         nearest >= 0, None
     )
     for j, cid in enumerate(c.ids):
-        out[f"dist_{cid}_km"] = _round_km(km[:, j], prec)
+        out[f"dist_{cid}_km"] = km[:, j]
     if meas.search_km is not None and m.beyond is not None:
         out["beyond_km"] = np.where(m.beyond.all(axis=1) & ~meas.missing, meas.search_km, np.nan)
     if access_km is not None and m.access_idx is not None:
-        out["access_km"] = _round_km(access_km, prec)
+        out["access_km"] = access_km
         i = m.access_idx
         out["nearest_access"] = pd.Series(c.access_ids[np.maximum(i, 0)], index=out.index).where(i >= 0, None)
         out["nearest_access_name"] = pd.Series(c.access_names[np.maximum(i, 0)], index=out.index).where(i >= 0, None)

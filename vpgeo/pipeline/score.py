@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vpgeo._format import decimals_for, round_to
 from vpgeo.crs import to_metric
 from vpgeo.errors import InputError
 from vpgeo.scoring import score_candidates
 
-__all__ = ["OUTSIDE_MARGIN_M", "score_file"]
+__all__ = ["OUTSIDE_MARGIN_M", "rounded", "score_file"]
 
 _OP = "score_candidates"
-
-
 
 
 def _read_any(path: Path, **kw: Any) -> pd.DataFrame:
@@ -68,10 +67,12 @@ def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
     for i in np.flatnonzero(~present):
         flags[i].append("no_position: not scored or ranked")
     if present.any() and geoms.crs is not None:
-        province = to_metric(load_districts(source="approx"), operation="flagging candidates outside the province")
+        province = to_metric(
+            load_districts(source="approx"), operation="flagging candidates outside the province", warn=False
+        )
         area = shapely.buffer(shapely.union_all(province.geometry.to_numpy()), OUTSIDE_MARGIN_M)
         shapely.prepare(area)
-        metric = to_metric(gpd.GeoSeries(geoms[present].to_numpy(), crs=geoms.crs), operation=_OP)
+        metric = to_metric(gpd.GeoSeries(geoms[present].to_numpy(), crs=geoms.crs), operation=_OP, warn=False)
         inside = shapely.intersects(area, metric.to_numpy())
         for i, ok in zip(np.flatnonzero(present), inside, strict=True):
             if not ok:
@@ -79,6 +80,39 @@ def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
                     f"outside_province: more than {OUTSIDE_MARGIN_M / 1000:g} km outside Vĩnh Phúc (scored anyway)"
                 )
     return pd.Series([";".join(f) for f in flags], index=result.index, dtype=object)
+
+
+#: A score is a unitless number known to ~0.01: printed with 3 decimals (``round_to(s, 0.01, unit_m=1)``).
+_SCORE_PRECISION = 0.01
+_EXACT_M = 1.0  # rows without a precision_m: distances to the metre
+
+
+def _row_precision(row: pd.Series) -> float:
+    p = pd.to_numeric(pd.Series([row.get("precision_m", np.nan)]), errors="coerce").iloc[0]
+    return float(p) if pd.notna(p) and p > 0 else _EXACT_M
+
+
+def rounded(result: pd.DataFrame) -> pd.DataFrame:
+    """The scored table as written: distances rounded to what each row's ``precision_m`` supports (to the
+    metre without one), scores to 3 decimals, through :func:`vpgeo._format.round_to` (the one formatter)."""
+    out = result.copy()
+    if "precision_m" in out.columns:
+        prec = pd.to_numeric(out["precision_m"], errors="coerce").to_numpy(dtype=float)
+        prec = np.where(prec > 0, prec, _EXACT_M)
+    else:
+        prec = np.full(len(out), _EXACT_M)
+    km_cols = [
+        c for c in out.columns if c in ("distance_km", "access_km") or (c.startswith("dist_") and c.endswith("_km"))
+    ]
+    for p in np.unique(prec):
+        rows = prec == p
+        decimals = decimals_for(float(p))
+        for col in km_cols:
+            out.loc[rows, col] = np.round(out.loc[rows, col].to_numpy(dtype=float), decimals)
+    for col in ("score", "score_lo", "score_hi"):
+        if col in out.columns:
+            out[col] = np.round(out[col].to_numpy(dtype=float), decimals_for(_SCORE_PRECISION, unit_m=1.0))
+    return out
 
 
 def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
@@ -158,7 +192,7 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     if "flags" in result.columns:
         result = result.rename(columns={"flags": "flags_input"})
     result["flags"] = _row_flags(df, result)
-    written = write_table(result, output)
+    written = write_table(rounded(result), output)
     reasons = result["excluded_reason"].dropna().value_counts().to_dict()
     if rejects_path is not None:
         from vpgeo.io import write_rejects
@@ -174,8 +208,8 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
         {
             **({"name": row[name_col]} if name_col else {}),
             "rank": int(row["rank"]),
-            "distance_km": round(float(row["distance_km"]), 3),
-            "score": round(float(row["score"]), 4),
+            "distance_km": round_to(row["distance_km"], _row_precision(row)),
+            "score": round_to(row["score"], _SCORE_PRECISION, unit_m=1.0),
         }
         for _, row in ranked.iterrows()
     ]
