@@ -120,7 +120,7 @@ def _wiggly(rng: np.random.Generator, n: int, x0: float, y0: float) -> np.ndarra
     return np.column_stack([x0 + np.r_[0, np.cumsum(s * np.cos(h))], y0 + np.r_[0, np.cumsum(s * np.sin(h))]])
 
 
-@pytest.mark.parametrize("method", ["direct", "kdtree", "strtree", "auto"])
+@pytest.mark.parametrize("method", ["direct", "kdtree", "chunked", "strtree", "auto"])
 def test_every_engine_is_exact_with_sections_and_a_bound(method: str) -> None:
     """Each engine equals shapely within 1 mm; sections (groups) report their nearest part; a bound flags
     what lies beyond it and never gives a wrong number."""
@@ -151,7 +151,7 @@ def test_auto_picks_by_vertex_density() -> None:
     few = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0]])
     mid = _wiggly(rng, 2000, 0, 0)
     dense = shapely.get_coordinates(shapely.segmentize(LineString(mid), 2.0))
-    assert LineIndex([few, mid, dense]).methods == ["direct", "kdtree", "strtree"]
+    assert LineIndex([few, mid, dense]).methods == ["direct", "kdtree", "chunked"]
     p = rng.uniform(-5000, 30000, (2000, 2))
     res = LineIndex([dense]).query(p)
     ref = shapely.distance(shapely.points(p), LineString(dense))
@@ -165,3 +165,19 @@ def test_default_workers_follow_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert default_workers() == 3
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert default_workers() >= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(st.lists(st.tuples(coord, coord), min_size=2, max_size=120), min_size=1, max_size=3),
+    pts=st.lists(st.tuples(coord, coord), min_size=1, max_size=30),
+)
+def test_chunked_engine_equals_shapely_on_random_lines(lines: list, pts: list) -> None:
+    """Runs of chords on zig-zag lines (large deviations from the chord) stay exact."""
+    arrays = [np.array(ln, dtype=float) for ln in lines]
+    p = np.array(pts, dtype=float)
+    res = LineIndex(arrays, method="chunked").query(p, per_line=True)
+    geoms = [LineString(a) if len(np.unique(a, axis=0)) > 1 else Point(a[0]) for a in arrays]
+    ref = np.column_stack([shapely.distance(shapely.points(p), g) for g in geoms])
+    assert res.per_line is not None
+    np.testing.assert_allclose(res.per_line, ref, rtol=0, atol=1e-6)

@@ -381,7 +381,8 @@ def _distance_table(
     dist, k = cs.nearest(meas.per_corridor_m, among)
     has = k >= 0
     out["distance_km"] = dist / 1000.0
-    out["nearest_corridor"] = np.where(has, np.array(cs.ids, dtype=object)[np.maximum(k, 0)], None)
+    names = pd.Series(np.array(cs.ids, dtype=object)[np.maximum(k, 0)], index=out.index)
+    out["nearest_corridor"] = names.where(has, None)
     out["corridor_precision_m"] = np.where(has, prec[np.arange(len(prec)), np.maximum(k, 0)], np.nan)
     if access:
         _access_columns(out, cs, meas)

@@ -18,10 +18,11 @@ rounding, ~1e-9 m), whatever the vertex density. Coordinates must be metric (EPS
 through :func:`vpgeo.crs.to_metric` first.
 
 The k-d tree walk grows with vertex density (a far point's search ball touches ever more leaves along a
-dense line), while a shapely :class:`~shapely.STRtree` over the segments grows about as ``V^0.3``; and a
-few short lines are fastest measured by brute force in numpy. Each line therefore uses the engine measured
-fastest for its size (see ``benchmarks/bench_nearest.py``): ``"direct"`` up to :data:`DIRECT_MAX`
-segments, ``"kdtree"`` up to :data:`STRTREE_MIN`, ``"strtree"`` beyond. All three are exact.
+dense line), and a few short lines are fastest measured by brute force in numpy. Each line therefore uses
+the engine measured fastest for its size (see ``benchmarks/bench_nearest.py``): ``"direct"`` up to
+:data:`DIRECT_MAX` segments, ``"kdtree"`` up to :data:`CHUNKED_MIN`, ``"chunked"`` beyond (runs of
+segments bounded by their chords: the k-d tree sees one chord per run, about ``V^0.5`` growth). A shapely
+:class:`~shapely.STRtree` over the segments (``"strtree"``) is available as a reference. All are exact.
 
 An optional bound (``max_distance``) stops every search there: a line farther than the bound is reported
 as *beyond* it (NaN distance and a ``beyond`` flag), never as a wrong number.
@@ -62,7 +63,10 @@ _CHUNK = 131_072  # points per batch: bounds the (chunk, 2k) temporaries to a fe
 DIRECT_MAX = 32
 #: Segments from which a shapely STRtree over the segments beats the k-d tree (measured crossover).
 STRTREE_MIN = 12_000
-METHODS = ("auto", "direct", "kdtree", "strtree")
+#: Segments from which runs of chords beat the plain k-d tree (measured crossover).
+CHUNKED_MIN = 15_000
+_RUN = 32  # segments per run of the chunked engine
+METHODS = ("auto", "direct", "kdtree", "chunked", "strtree")
 
 
 def default_workers() -> int:
@@ -348,11 +352,117 @@ class _Direct:
         return dist, line
 
 
+class _Chunked:
+    """Dense lines: runs of :data:`_RUN` consecutive segments, each bounded by its chord.
+
+    A run lies within ``δ`` (its vertices' largest distance to the chord) of its chord and the chord within
+    ``δ`` of the run (the run joins the chord's ends, so it crosses every perpendicular of the chord), so
+    ``|dist(p, run) − dist(p, chord)| ≤ δ``. The chords form a coarse line, searched with the k-d tree
+    engine for every chord within ``d_c + 2·δ_max`` of the point (``d_c``: the nearest chord); the runs
+    of the chords with ``dist − δ_k`` not above the best ``dist + δ_k`` are then measured exactly, segment
+    by segment. The k-d tree thus sees ``V / _RUN`` chords instead of ``V`` vertices.
+    """
+
+    def __init__(self, parts: list[FloatArray], labels: list[int]) -> None:
+        a, b, counts = _segment_arrays(parts)
+        self.size = len(a)
+        self.label = np.repeat(np.asarray(labels, dtype=np.intp), counts)
+        self.ax, self.ay = a[:, 0].copy(), a[:, 1].copy()
+        self.dx, self.dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+        l2 = self.dx**2 + self.dy**2
+        self.inv_l2 = np.divide(1.0, l2, out=np.zeros_like(l2), where=l2 > 0)
+        # Runs never cross parts: part j's segments [o_j, o_j + n_j) are cut every _RUN.
+        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        starts = np.concatenate([o + np.arange(0, n, _RUN) for o, n in zip(offsets, counts, strict=True)])
+        ends = np.minimum(starts + _RUN, np.repeat(offsets + counts, [len(range(0, n, _RUN)) for n in counts]))
+        self.run_start, self.run_len = starts.astype(np.intp), (ends - starts).astype(np.intp)
+        coarse = [
+            np.vstack([a[o + np.arange(0, n, _RUN)], b[o + n - 1 : o + n]])
+            for o, n in zip(offsets, counts, strict=True)
+        ]
+        self.coarse = _Segments(coarse, [0] * len(coarse), None)  # its segment r is run r
+        run_of = np.repeat(np.arange(len(starts)), self.run_len)
+        ca, cb = a[self.run_start], b[ends - 1]
+        dev = np.maximum(
+            point_segment_distance(a[:, 0], a[:, 1], ca[run_of, 0], ca[run_of, 1], cb[run_of, 0], cb[run_of, 1]),
+            point_segment_distance(b[:, 0], b[:, 1], ca[run_of, 0], ca[run_of, 1], cb[run_of, 0], cb[run_of, 1]),
+        )
+        self.delta = np.maximum.reduceat(dev, self.run_start) * (1 + 1e-9) + 1e-9
+        self.delta_max = float(self.delta.max())
+
+    def query(
+        self, px: FloatArray, py: FloatArray, bound: float | None = None, workers: int = 1
+    ) -> tuple[FloatArray, IntArray]:
+        """Exact distance and nearest label (lowest segment on ties; inf and -1 beyond ``bound``)."""
+        c = self.coarse
+        n_samples = c.owner.size
+        dist = np.full(px.size, np.inf)
+        line = np.full(px.size, -1, dtype=np.intp)
+        slack = 2.0 * self.delta_max
+        upper = np.inf if bound is None else float(np.sqrt((bound + slack) ** 2 + c.half2) * (1 + 1e-9) + 1e-6)
+        todo = np.arange(px.size)
+        k = min(2, n_samples)
+        while todo.size:
+            qx, qy = px[todo], py[todo]
+            d, i = c.tree.query(np.column_stack([qx, qy]), k=k, workers=workers, distance_upper_bound=upper)
+            d, i = d.reshape(len(todo), k), i.reshape(len(todo), k)
+            found = np.concatenate([i < n_samples] * 2, axis=1)
+            ij = np.where(i < n_samples, i, 0)
+            runs = np.where(found, np.concatenate([c.owner[ij], c.prev[ij]], axis=1), -1)
+            dc = np.sqrt(np.where(found, c._dist2(qx[:, None], qy[:, None], np.maximum(runs, 0)), np.inf))
+            best = dc.min(axis=1)
+            r2 = (best + slack) ** 2 + c.half2
+            ok = (d[:, -1] ** 2 > r2 * (1 + 1e-9) + 1e-9) | (k >= n_samples) | ~np.isfinite(best)
+            if ok.any():
+                rows = todo[ok]
+                dist[rows], line[rows] = self._refine(qx[ok], qy[ok], runs[ok], dc[ok])
+            todo = todo[~ok]
+            k = min(k * 4, n_samples)
+        if bound is not None:
+            far = dist > bound
+            dist[far], line[far] = np.inf, -1
+        return dist, line
+
+    def _refine(self, px: FloatArray, py: FloatArray, runs: IntArray, dc: FloatArray) -> tuple[FloatArray, IntArray]:
+        """Exact distance over the segments of the candidate runs (those that can hold the nearest point)."""
+        delta = self.delta[np.maximum(runs, 0)]
+        upper = np.min(np.where(runs >= 0, dc + delta, np.inf), axis=1)
+        runs = np.where((runs >= 0) & (dc - delta <= upper[:, None]), runs, -1)
+        runs = np.sort(runs, axis=1)
+        runs[:, 1:][runs[:, 1:] == runs[:, :-1]] = -1  # each run once
+        keep = (runs >= 0).any(axis=0)
+        runs = runs[:, keep]
+        best2 = np.full(px.size, np.inf)
+        seg_best = np.full(px.size, np.iinfo(np.intp).max)
+        start = self.run_start[np.maximum(runs, 0)]
+        length = np.where(runs >= 0, self.run_len[np.maximum(runs, 0)], 0)
+        qx, qy = px[:, None], py[:, None]
+        for j in range(_RUN):
+            valid = j < length
+            if not valid.any():
+                break
+            seg = np.where(valid, start + j, 0)
+            ex, ey = qx - self.ax[seg], qy - self.ay[seg]
+            t = np.clip((ex * self.dx[seg] + ey * self.dy[seg]) * self.inv_l2[seg], 0.0, 1.0)
+            d2 = np.where(valid, (ex - t * self.dx[seg]) ** 2 + (ey - t * self.dy[seg]) ** 2, np.inf)
+            col = np.argmin(np.where(d2 == d2.min(axis=1, keepdims=True), seg, np.iinfo(np.intp).max), axis=1)
+            m2 = d2[np.arange(px.size), col]
+            s = seg[np.arange(px.size), col]
+            better = (m2 < best2) | ((m2 == best2) & (s < seg_best))
+            best2[better], seg_best[better] = m2[better], s[better]
+        found = np.isfinite(best2)
+        return np.sqrt(best2), np.where(found, self.label[np.where(found, seg_best, 0)], -1)
+
+
 def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: float | None) -> Any:
     """The engine for one line: measured fastest for its number of segments (see the module's notes)."""
     n_seg = sum(max(len(p) - 1, 1) for p in parts)
     if method == "auto":
-        method = "direct" if n_seg <= DIRECT_MAX else "strtree" if n_seg >= STRTREE_MIN else "kdtree"
+        method = "direct" if n_seg <= DIRECT_MAX else "chunked" if n_seg >= CHUNKED_MIN else "kdtree"
+    if method == "direct":
+        return _Direct(parts, labels)
+    if method == "chunked":
+        return _Chunked(parts, labels)
     if method == "direct":
         return _Direct(parts, labels)
     if method == "strtree":
@@ -391,7 +501,7 @@ class LineIndex:
         self,
         lines: Sequence[Any],
         *,
-        groups: Sequence[int] | None = None,
+        groups: ArrayLike | None = None,
         spacing_m: float | None = None,
         method: str = "auto",
     ) -> None:
@@ -431,7 +541,7 @@ class LineIndex:
     @property
     def methods(self) -> list[str]:
         """The engine each line uses (``"direct"``, ``"kdtree"``, ``"strtree"`` or ``"empty"``)."""
-        names = {_Direct: "direct", _Segments: "kdtree", _TreeSegments: "strtree"}
+        names = {_Direct: "direct", _Segments: "kdtree", _Chunked: "chunked", _TreeSegments: "strtree"}
         return [names[type(e)] if e is not None else "empty" for e in self._lines]
 
     def _one_tree(self) -> _Segments | None:
@@ -508,7 +618,7 @@ class LineIndex:
         for j, eng in enumerate(self._lines):
             if eng is None:
                 continue
-            if isinstance(eng, _Segments | _Direct):
+            if isinstance(eng, _Segments | _Direct | _Chunked):
                 d, lab = eng.query(px, py, bound, threads)
             else:
                 geo = shapely.points(px, py) if geo is None else geo
