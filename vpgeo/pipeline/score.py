@@ -7,6 +7,7 @@ and, with ``engine="dask"`` on a Parquet dataset, the distributed path of :func:
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from vpgeo.crs import to_metric
 from vpgeo.errors import InputError
 from vpgeo.scoring import score_candidates
 
-__all__ = ["OUTSIDE_MARGIN_M", "rounded", "score_file"]
+__all__ = ["OUTSIDE_MARGIN_M", "rounded", "score_dataset", "score_file"]
 
 _OP = "score_candidates"
 
@@ -147,7 +148,11 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     **options
         ``lon_col``, ``lat_col``, ``crs`` (of the input's coordinates); ``corridors`` (a path or layer),
         ``exclude`` (paths or layers); ``rejects`` (path for rows not ranked, optional); everything else is
-        passed to :func:`score_candidates`.
+        passed to :func:`score_candidates`. With ``engine="dask"`` and a Parquet dataset folder (or a
+        ``.parquet`` file) in and a folder out (a path without extension), the work goes to
+        :func:`score_dataset` on the cluster ``scheduler`` (an address or a client; default a local one),
+        with ``npartitions``, ``corridors``, ``corridor_set``, ``access_points``, ``exclude``, ``decay``,
+        ``half_distance_km``, ``max_km``, ``weights``, ``search_km``; ``progress`` is ignored there.
 
     Returns
     -------
@@ -167,6 +172,8 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     from vpgeo.io import write_table
 
     src = Path(input)
+    if options.get("engine") == "dask" and (_is_dataset(src) or not Path(output).suffix):
+        return _score_file_dataset(src, Path(output), options)
     lon_col, lat_col, crs = options.pop("lon_col", None), options.pop("lat_col", None), options.pop("crs", None)
     rejects_path = options.pop("rejects", None)
     address_col = options.pop("address_col", None)
@@ -225,3 +232,292 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
         "top": top,
         "notes": notes,
     }
+
+
+# ------------------------------------------------------------------------------------------ distributed
+
+_UNRANKED_KEY = 1e300  # sorts after every distance: excluded rows and rows without geometry
+_BEYOND_KEY = 1e299  # score 0 and every corridor beyond the search bound: they tie among themselves
+
+
+def _score_part(
+    part: gpd.GeoDataFrame,
+    cs: Any,
+    params: dict[str, Any],
+    exclude: Any,
+    offsets: Sequence[int],
+    partition_info: dict[str, Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Score one partition; ``_row`` is the global input position, ``_rank_key`` orders the ranking."""
+    number = int(partition_info["number"]) if partition_info else 0
+    out = score_candidates(part, cs, exclude=exclude, **params).drop(columns="rank")
+    out["_row"] = np.arange(len(out), dtype=np.int64) + (int(offsets[number]) if len(offsets) else 0)
+    score = out["score"].to_numpy(dtype=float)
+    dist = out["distance_km"].to_numpy(dtype=float)
+    ranked = ~out["excluded"].to_numpy(dtype=bool) & ~np.isnan(score)
+    # (−score, distance) in one float: scores > 0 by −score (equal scores meet in one bucket and are
+    # ordered by distance there), score 0 by distance.
+    key = np.where(score > 0, -score, np.where(np.isnan(dist), _BEYOND_KEY, dist))
+    out["_rank_key"] = np.where(ranked, key, _UNRANKED_KEY)
+    out.attrs = {}  # per-partition attrs (scoring parameters, provenance) would be compared on every concat
+    return out
+
+
+def _bucket_of(keys: pd.Series, bounds: np.ndarray) -> pd.Series:
+    return pd.Series(np.searchsorted(bounds, keys.to_numpy(dtype=float), side="right"), index=keys.index)
+
+
+def _bucket_counts(keys: pd.Series, bounds: np.ndarray) -> pd.Series:
+    counts = np.bincount(_bucket_of(keys, bounds).to_numpy(), minlength=len(bounds) + 1)
+    return pd.Series(counts)
+
+
+def _rank_part(part: gpd.GeoDataFrame, offsets: np.ndarray) -> gpd.GeoDataFrame:
+    """Ranks of the rows of whole buckets: the rows before the bucket, plus the rank inside it (ties: min)."""
+    part = part.sort_values(["_bucket", "_rank_key", "distance_km", "_row"], na_position="last", kind="stable")
+    b = part["_bucket"].to_numpy()
+    key = part["_rank_key"].to_numpy(dtype=float)
+    d = np.nan_to_num(part["distance_km"].to_numpy(dtype=float), nan=np.inf)
+    pos = np.arange(len(part))
+    new_bucket = np.r_[True, b[1:] != b[:-1]] if len(part) else np.zeros(0, dtype=bool)
+    bucket_start = np.maximum.accumulate(np.where(new_bucket, pos, 0))
+    new_tie = new_bucket | np.r_[True, (key[1:] != key[:-1]) | (d[1:] != d[:-1])] if len(part) else new_bucket
+    tie_start = np.maximum.accumulate(np.where(new_tie, pos, 0))
+    rank = offsets[b] + (tie_start - bucket_start) + 1
+    out = part.drop(columns=["_bucket"])
+    out["rank"] = pd.array(np.where(key >= _UNRANKED_KEY, pd.NA, rank), dtype="Int64")
+    return out
+
+
+def _files(folder: Path) -> list[str]:
+    if folder.is_dir():
+        files = sorted(str(f) for f in folder.glob("*.parquet"))
+        if not files:
+            raise InputError("the folder holds no .parquet files", path=str(folder))
+        return files
+    return [str(folder)]
+
+
+def _read_part(path: str, columns: list[str] | None = None) -> Any:
+    if columns is not None:
+        return pd.read_parquet(path, columns=columns)
+    return gpd.read_parquet(path)
+
+
+def _read_dataset(folder: Path, columns: list[str] | None = None) -> Any:
+    """A dask frame with one partition per Parquet file, read by the workers (pyarrow via geopandas)."""
+    import dask.dataframe as dd
+    import dask_geopandas
+
+    files = _files(folder)
+    if columns is not None:
+        meta = pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+        return dd.from_map(_read_part, files, columns=columns, meta=meta)
+    meta = dask_geopandas.read_parquet(files[0])._meta  # from the schema: no rows are read
+    meta.attrs = {}  # dask-geopandas keeps its spatial partitions there; pandas compares attrs on concat
+    return dask_geopandas.from_dask_dataframe(dd.from_map(_read_part, files, meta=meta))
+
+
+def _write_part(part: pd.DataFrame, folder: str, partition_info: dict[str, Any] | None = None) -> pd.Series:
+    """Write one partition as ``part.NNNNN.parquet`` (GeoParquet when it has geometry); its row count."""
+    number = int(partition_info["number"]) if partition_info else 0
+    target = Path(folder) / f"part.{number:05d}.parquet"
+    part.to_parquet(target, index=False)
+    return pd.Series([len(part)])
+
+
+def _write_dataset(ddf: Any, folder: Path) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = ddf.map_partitions(_write_part, str(folder), meta=(None, "int64")).compute()
+    return int(np.asarray(written).sum())
+
+
+_DATASET_OPTIONS = {
+    "scheduler",
+    "npartitions",
+    "corridors",
+    "corridor_set",
+    "access_points",
+    "exclude",
+    "decay",
+    "half_distance_km",
+    "max_km",
+    "weights",
+    "search_km",
+}
+
+
+def _is_dataset(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() in (".parquet", ".geoparquet")
+
+
+def _score_file_dataset(src: Path, output: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """:func:`score_file` for Parquet datasets on a dask cluster (see :func:`score_dataset`)."""
+    opts = {k: v for k, v in options.items() if k not in ("engine", "progress")}
+    unknown = sorted(set(opts) - _DATASET_OPTIONS)
+    if unknown:
+        raise InputError(
+            f"option {unknown[0]!r} does not apply to a Parquet dataset scored on a cluster "
+            "(the dataset needs a geometry column; excluded rows stay in the output with excluded_reason)",
+            path=str(src),
+        )
+    if not _is_dataset(src):
+        raise InputError("a cluster run reads a Parquet file or a folder of Parquet files", path=str(src))
+    if isinstance(opts.get("exclude"), list | tuple) and not opts["exclude"]:
+        opts["exclude"] = None
+    summary = score_dataset(src, output, **opts)
+    corridors = _corridor_ids(opts)
+    return {
+        "input": str(src),
+        "output": summary["output"],
+        "rows_in": summary["rows"],
+        "rows_out": summary["rows"],
+        "ranked": summary["ranked"],
+        "flagged": 0,
+        "excluded": summary["excluded"],
+        "corridors": corridors,
+        "top": summary["top"],
+        "notes": [f"scored on a dask cluster in {summary['npartitions']} partitions"],
+    }
+
+
+def _corridor_ids(opts: dict[str, Any]) -> list[str]:
+    from vpgeo.scoring import prepare_corridors
+
+    return list(prepare_corridors(opts.get("corridors"), opts.get("corridor_set"), False).ids)
+
+
+def _lengths(source: Any, ddf: Any) -> list[int]:
+    """Rows per partition: from the Parquet footers when reading files (no data read), else computed."""
+    import pyarrow.parquet as pq
+
+    if isinstance(source, str | Path) and Path(source).suffix.lower() not in (".gpkg", ".geojson", ".shp"):
+        try:
+            return [int(pq.ParquetFile(f).metadata.num_rows) for f in _files(Path(source))]
+        except (OSError, ValueError):
+            pass
+    return [int(v) for v in ddf.map_partitions(len, meta=(None, "int64")).compute()]
+
+
+def _open_dataset(source: Any, npartitions: int | None) -> Any:
+    import dask_geopandas
+
+    if isinstance(source, dask_geopandas.GeoDataFrame):
+        return source
+    if isinstance(source, gpd.GeoDataFrame):
+        return dask_geopandas.from_geopandas(source, npartitions=npartitions or 1)
+    path = Path(source)
+    if path.is_dir() or path.suffix.lower() in (".parquet", ".geoparquet"):
+        return _read_dataset(path)
+    return dask_geopandas.read_file(str(path), npartitions=npartitions or 1)
+
+
+def score_dataset(
+    source: Any,
+    output: str | Path,
+    *,
+    scheduler: Any = None,
+    npartitions: int | None = None,
+    corridors: Any = None,
+    corridor_set: str | Sequence[str] | None = None,
+    access_points: Any = True,
+    exclude: Any = None,
+    **params: Any,
+) -> dict[str, Any]:
+    """Score a dataset larger than memory on a dask cluster and write it as a Parquet dataset folder.
+
+    Workers read their partitions (``dask_geopandas.read_parquet`` of a file or folder, or the
+    ``dask_geopandas.GeoDataFrame`` passed), measure and score them against one
+    :class:`~vpgeo.measure.CorridorSet` sent to each worker once, and write them: the client holds
+    neither the input nor the result. The ranking is global: the scored rows are written once to
+    a staging folder beside ``output``, bucketed by quantiles of their ranking key (computed by dask from that one
+    column), shuffled so each bucket is whole in one partition, ranked there (ties share the lowest rank)
+    and offset by the rows of the buckets before; then the staging folder is removed.
+
+    Parameters
+    ----------
+    source : path or dask_geopandas.GeoDataFrame or GeoDataFrame
+        A (Geo)Parquet file or dataset folder (any CRS recorded in its metadata), another file
+        ``dask_geopandas.read_file`` reads, or a frame.
+    output : path
+        A folder (created; must not exist or be empty): one ``part.N.parquet`` per partition, rows grouped
+        by rank bucket (sorted by rank within each file), with ``_row`` the input position.
+    scheduler : str or distributed.Client, optional
+        The cluster (``"tcp://host:8786"``); default a local threaded cluster. Threads per worker follow
+        the cluster's settings; inside tasks k-d tree queries use one thread each.
+    npartitions : int, optional
+        Partitions of the output (default: those of the input).
+    corridors, corridor_set, access_points, exclude, **params
+        As :func:`vpgeo.score_candidates` (``decay``, ``half_distance_km``, ``max_km``, ``weights``,
+        ``search_km``).
+
+    Returns
+    -------
+    dict
+        ``rows``, ``ranked``, ``excluded`` (count per reason), ``npartitions``, ``output``, ``top`` (the
+        best five rows).
+    """
+    from vpgeo.scoring import dask_client, prepare_corridors
+
+    out_dir = Path(output)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise InputError("the output folder exists and is not empty; choose a new folder", path=str(out_dir))
+    cs = prepare_corridors(corridors, corridor_set, access_points)
+    with dask_client(scheduler) as client:
+        ddf = _open_dataset(source, npartitions)
+        lengths = _lengths(source, ddf)
+        offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]])
+        meta = _score_part(ddf._meta, cs, params, exclude, [0])
+        cs_f = client.scatter(cs, broadcast=True)
+        ex_f = client.scatter(exclude, broadcast=True) if exclude is not None else None
+        scored = ddf.map_partitions(_score_part, cs_f, params, ex_f, offsets, meta=meta, align_dataframes=False)
+        stage = out_dir.with_name(out_dir.name + ".vpgeo-stage")
+        shutil.rmtree(stage, ignore_errors=True)
+        _write_dataset(scored, stage)
+        summary = _rank_stage(stage, out_dir, npartitions or ddf.npartitions)
+    shutil.rmtree(stage, ignore_errors=True)
+    return summary
+
+
+def _rank_stage(stage: Path, out_dir: Path, parts: int) -> dict[str, Any]:
+    """Global ranking of the staged rows (see :func:`score_dataset`) and the summary."""
+    keys = _read_dataset(stage, ["_rank_key"])["_rank_key"]
+    qs = np.linspace(0, 1, parts + 1)[1:-1]
+    bounds = np.unique(np.asarray(keys.quantile(qs).compute(), dtype=float)) if len(qs) else np.empty(0)
+    counts = keys.map_partitions(_bucket_counts, bounds, meta=(None, "int64")).compute()
+    per_bucket = np.asarray(counts, dtype=np.int64).reshape(-1, len(bounds) + 1).sum(axis=0)
+    offsets = np.concatenate([[0], np.cumsum(per_bucket)[:-1]])
+    full = _read_dataset(stage)
+    full["_bucket"] = full["_rank_key"].map_partitions(_bucket_of, bounds, meta=("_bucket", "int64"))
+    full = full.shuffle(on="_bucket", npartitions=parts, method="tasks")
+    ranked = full.map_partitions(_rank_part, offsets, meta=_rank_part(full._meta, offsets))
+    rows = _write_dataset(ranked.drop(columns=["_rank_key"]), out_dir)
+    from dask.base import compute
+
+    final = _read_dataset(out_dir, ["rank", "score", "distance_km"])
+    top, n_ranked, reasons = compute(final[final["rank"] <= 5], final["rank"].count(), _reasons(stage))
+    top = top.sort_values("rank").head(5)
+    return {
+        "rows": rows,
+        "ranked": int(n_ranked),
+        "excluded": {str(k): int(v) for k, v in reasons.items()},
+        "npartitions": parts,
+        "output": str(out_dir),
+        "top": [
+            {"rank": int(r["rank"]), "distance_km": round_to(r["distance_km"], _EXACT_M), "score": float(r["score"])}
+            for _, r in top.iterrows()
+        ],
+    }
+
+
+def _reasons(stage: Path) -> Any:
+    """Lazy count of rows per exclusion reason."""
+    import dask.dataframe as dd
+
+    meta = pd.Series(dtype=object, name="excluded_reason")
+    reasons = dd.from_map(_reason_column, _files(stage), meta=meta)
+    return reasons.dropna().value_counts()
+
+
+def _reason_column(path: str) -> pd.Series:
+    return pd.read_parquet(path, columns=["excluded_reason"])["excluded_reason"].astype(object)
