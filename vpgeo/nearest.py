@@ -65,7 +65,6 @@ DIRECT_MAX = 32
 STRTREE_MIN = 12_000
 #: Segments from which runs of chords beat the plain k-d tree (measured crossover).
 CHUNKED_MIN = 15_000
-_RUN = 32  # segments per run of the chunked engine
 METHODS = ("auto", "direct", "kdtree", "chunked", "strtree")
 
 
@@ -353,31 +352,32 @@ class _Direct:
 
 
 class _Chunked:
-    """Dense lines: runs of :data:`_RUN` consecutive segments, each bounded by its chord.
+    """Dense lines: runs of ``run`` consecutive segments, each bounded by its chord.
 
     A run lies within ``δ`` (its vertices' largest distance to the chord) of its chord and the chord within
     ``δ`` of the run (the run joins the chord's ends, so it crosses every perpendicular of the chord), so
     ``|dist(p, run) − dist(p, chord)| ≤ δ``. The chords form a coarse line, searched with the k-d tree
     engine for every chord within ``d_c + 2·δ_max`` of the point (``d_c``: the nearest chord); the runs
     of the chords with ``dist − δ_k`` not above the best ``dist + δ_k`` are then measured exactly, segment
-    by segment. The k-d tree thus sees ``V / _RUN`` chords instead of ``V`` vertices.
+    by segment. The k-d tree thus sees ``V / run`` chords instead of ``V`` vertices.
     """
 
-    def __init__(self, parts: list[FloatArray], labels: list[int]) -> None:
+    def __init__(self, parts: list[FloatArray], labels: list[int], run: int = 16) -> None:
         a, b, counts = _segment_arrays(parts)
+        self.run = run
         self.size = len(a)
         self.label = np.repeat(np.asarray(labels, dtype=np.intp), counts)
         self.ax, self.ay = a[:, 0].copy(), a[:, 1].copy()
         self.dx, self.dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
         l2 = self.dx**2 + self.dy**2
         self.inv_l2 = np.divide(1.0, l2, out=np.zeros_like(l2), where=l2 > 0)
-        # Runs never cross parts: part j's segments [o_j, o_j + n_j) are cut every _RUN.
+        # Runs never cross parts: part j's segments [o_j, o_j + n_j) are cut every self.run.
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        starts = np.concatenate([o + np.arange(0, n, _RUN) for o, n in zip(offsets, counts, strict=True)])
-        ends = np.minimum(starts + _RUN, np.repeat(offsets + counts, [len(range(0, n, _RUN)) for n in counts]))
+        starts = np.concatenate([o + np.arange(0, n, self.run) for o, n in zip(offsets, counts, strict=True)])
+        ends = np.minimum(starts + self.run, np.repeat(offsets + counts, [len(range(0, n, self.run)) for n in counts]))
         self.run_start, self.run_len = starts.astype(np.intp), (ends - starts).astype(np.intp)
         coarse = [
-            np.vstack([a[o + np.arange(0, n, _RUN)], b[o + n - 1 : o + n]])
+            np.vstack([a[o + np.arange(0, n, self.run)], b[o + n - 1 : o + n]])
             for o, n in zip(offsets, counts, strict=True)
         ]
         self.coarse = _Segments(coarse, [0] * len(coarse), None)  # its segment r is run r
@@ -437,7 +437,7 @@ class _Chunked:
         start = self.run_start[np.maximum(runs, 0)]
         length = np.where(runs >= 0, self.run_len[np.maximum(runs, 0)], 0)
         qx, qy = px[:, None], py[:, None]
-        for j in range(_RUN):
+        for j in range(self.run):
             valid = j < length
             if not valid.any():
                 break
@@ -462,7 +462,8 @@ def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: fl
     if method == "direct":
         return _Direct(parts, labels)
     if method == "chunked":
-        return _Chunked(parts, labels)
+        # Measured: runs of 8 segments up to ~50k segments, 16 beyond (bench_nearest.py).
+        return _Chunked(parts, labels, 8 if n_seg < 50_000 else 16)
     if method == "direct":
         return _Direct(parts, labels)
     if method == "strtree":
