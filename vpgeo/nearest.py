@@ -64,7 +64,8 @@ DIRECT_MAX = 32
 #: Segments from which a shapely STRtree over the segments beats the k-d tree (measured crossover).
 STRTREE_MIN = 12_000
 #: Segments from which runs of chords beat the plain k-d tree (measured crossover).
-CHUNKED_MIN = 15_000
+CHUNKED_MIN = 10_000
+_RUN = 16  # segments per run of the chunked engine (measured best from 20k to 100k vertices)
 METHODS = ("auto", "direct", "kdtree", "chunked", "strtree")
 
 
@@ -430,28 +431,29 @@ class _Chunked:
         runs = np.where((runs >= 0) & (dc - delta <= upper[:, None]), runs, -1)
         runs = np.sort(runs, axis=1)
         runs[:, 1:][runs[:, 1:] == runs[:, :-1]] = -1  # each run once
-        keep = (runs >= 0).any(axis=0)
-        runs = runs[:, keep]
-        best2 = np.full(px.size, np.inf)
-        seg_best = np.full(px.size, np.iinfo(np.intp).max)
-        start = self.run_start[np.maximum(runs, 0)]
-        length = np.where(runs >= 0, self.run_len[np.maximum(runs, 0)], 0)
-        qx, qy = px[:, None], py[:, None]
+        # Flat (point, run) pairs: only the candidates are measured.
+        row, col = np.nonzero(runs >= 0)
+        r = runs[row, col]
+        qx, qy = px[row], py[row]
+        start, length = self.run_start[r], self.run_len[r]
+        best2 = np.full(row.size, np.inf)
+        seg_best = np.full(row.size, np.iinfo(np.intp).max)
         for j in range(self.run):
             valid = j < length
-            if not valid.any():
-                break
             seg = np.where(valid, start + j, 0)
             ex, ey = qx - self.ax[seg], qy - self.ay[seg]
             t = np.clip((ex * self.dx[seg] + ey * self.dy[seg]) * self.inv_l2[seg], 0.0, 1.0)
             d2 = np.where(valid, (ex - t * self.dx[seg]) ** 2 + (ey - t * self.dy[seg]) ** 2, np.inf)
-            col = np.argmin(np.where(d2 == d2.min(axis=1, keepdims=True), seg, np.iinfo(np.intp).max), axis=1)
-            m2 = d2[np.arange(px.size), col]
-            s = seg[np.arange(px.size), col]
-            better = (m2 < best2) | ((m2 == best2) & (s < seg_best))
-            best2[better], seg_best[better] = m2[better], s[better]
-        found = np.isfinite(best2)
-        return np.sqrt(best2), np.where(found, self.label[np.where(found, seg_best, 0)], -1)
+            better = (d2 < best2) | ((d2 == best2) & (seg < seg_best))
+            best2[better], seg_best[better] = d2[better], seg[better]
+        # The best pair of each point: lowest distance, then lowest segment.
+        order = np.lexsort((seg_best, best2, row))
+        first = order[np.r_[True, row[order][1:] != row[order][:-1]]] if row.size else order
+        dist = np.full(px.size, np.inf)
+        line = np.full(px.size, -1, dtype=np.intp)
+        dist[row[first]] = np.sqrt(best2[first])
+        line[row[first]] = self.label[seg_best[first]]
+        return dist, line
 
 
 def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: float | None) -> Any:
@@ -462,8 +464,7 @@ def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: fl
     if method == "direct":
         return _Direct(parts, labels)
     if method == "chunked":
-        # Measured: runs of 8 segments up to ~50k segments, 16 beyond (bench_nearest.py).
-        return _Chunked(parts, labels, 8 if n_seg < 50_000 else 16)
+        return _Chunked(parts, labels, _RUN)
     if method == "direct":
         return _Direct(parts, labels)
     if method == "strtree":
