@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from vpgeo._format import decimals_for, round_to
 from vpgeo.crs import to_metric
@@ -263,13 +264,26 @@ def _score_part(
     return out
 
 
-def _bucket_of(keys: pd.Series, bounds: np.ndarray) -> pd.Series:
-    return pd.Series(np.searchsorted(bounds, keys.to_numpy(dtype=float), side="right"), index=keys.index)
+# Fine bins of the ranking key, fixed in advance so every partition can count its rows per bin while it is
+# scored (no extra pass): −score in [−1, 0) in 1,024 equal bins, distances 0–2,000 km (score 0) in 1,024
+# bins growing geometrically, then "beyond the search bound" and "not ranked". Equal keys share a bin.
+_SCORE_BINS = np.linspace(-1.0, 0.0, 1025)[1:-1]
+_DIST_BINS = np.concatenate([[0.0], np.geomspace(1e-3, 2000.0, 1023)])
+_EDGES = np.concatenate([_SCORE_BINS, _DIST_BINS, [_BEYOND_KEY, _UNRANKED_KEY]])
+_N_BINS = len(_EDGES) + 1
 
 
-def _bucket_counts(keys: pd.Series, bounds: np.ndarray) -> pd.Series:
-    counts = np.bincount(_bucket_of(keys, bounds).to_numpy(), minlength=len(bounds) + 1)
-    return pd.Series(counts)
+def _fine_bin(keys: NDArray[np.float64]) -> NDArray[np.intp]:
+    out: NDArray[np.intp] = np.searchsorted(_EDGES, keys, side="right")
+    return out
+
+
+def _buckets(counts: NDArray[np.int64], parts: int) -> NDArray[np.intp]:
+    """Group consecutive fine bins into ``parts`` buckets of about equal rows: the bucket of each bin."""
+    total = max(int(counts.sum()), 1)
+    cum = np.cumsum(counts) - counts  # rows before each bin
+    out: NDArray[np.intp] = np.minimum((cum * parts) // total, parts - 1).astype(np.intp)
+    return out
 
 
 def _rank_part(part: gpd.GeoDataFrame, offsets: np.ndarray) -> gpd.GeoDataFrame:
@@ -311,25 +325,43 @@ def _read_dataset(folder: Path, columns: list[str] | None = None) -> Any:
 
     files = _files(folder)
     if columns is not None:
-        meta = pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(files[0]).empty_table().select(columns).to_pandas()
         return dd.from_map(_read_part, files, columns=columns, meta=meta)
     meta = dask_geopandas.read_parquet(files[0])._meta  # from the schema: no rows are read
     meta.attrs = {}  # dask-geopandas keeps its spatial partitions there; pandas compares attrs on concat
     return dask_geopandas.from_dask_dataframe(dd.from_map(_read_part, files, meta=meta))
 
 
-def _write_part(part: pd.DataFrame, folder: str, partition_info: dict[str, Any] | None = None) -> pd.Series:
-    """Write one partition as ``part.NNNNN.parquet`` (GeoParquet when it has geometry); its row count."""
+_SUMMARY_META = pd.DataFrame(
+    {"kind": pd.Series(dtype=object), "key": pd.Series(dtype=object), "n": pd.Series(dtype="int64")}
+)
+
+
+def _write_part(part: pd.DataFrame, folder: str, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Write one partition as ``part.NNNNN.parquet`` and return what the ranking and the summary need:
+    rows per fine bin of ``_rank_key`` (when scored), rows per exclusion reason, and the top-ranked rows."""
     number = int(partition_info["number"]) if partition_info else 0
-    target = Path(folder) / f"part.{number:05d}.parquet"
-    part.to_parquet(target, index=False)
-    return pd.Series([len(part)])
+    part.to_parquet(Path(folder) / f"part.{number:05d}.parquet", index=False)
+    rows = [{"kind": "rows", "key": "", "n": len(part)}]
+    if "_rank_key" in part.columns:
+        bins = np.bincount(_fine_bin(part["_rank_key"].to_numpy(dtype=float)), minlength=_N_BINS)
+        rows += [{"kind": "bin", "key": str(i), "n": int(v)} for i, v in enumerate(bins) if v]
+    if "excluded_reason" in part.columns:
+        for reason, v in part["excluded_reason"].dropna().value_counts().items():
+            rows.append({"kind": "reason", "key": str(reason), "n": int(v)})
+    if "rank" in part.columns:
+        top = part[part["rank"].notna() & (part["rank"] <= 5)]
+        for r, sc, d in zip(top["rank"], top["score"], top["distance_km"], strict=True):
+            rows.append({"kind": "top", "key": f"{int(r)}|{float(sc)!r}|{float(d)!r}", "n": int(r)})
+    return pd.DataFrame(rows, columns=list(_SUMMARY_META.columns)).astype(_SUMMARY_META.dtypes.to_dict())
 
 
-def _write_dataset(ddf: Any, folder: Path) -> int:
+def _write_dataset(ddf: Any, folder: Path) -> pd.DataFrame:
     folder.mkdir(parents=True, exist_ok=True)
-    written = ddf.map_partitions(_write_part, str(folder), meta=(None, "int64")).compute()
-    return int(np.asarray(written).sum())
+    out: pd.DataFrame = ddf.map_partitions(_write_part, str(folder), meta=_SUMMARY_META).compute()
+    return out
 
 
 _DATASET_OPTIONS = {
@@ -473,51 +505,53 @@ def score_dataset(
         scored = ddf.map_partitions(_score_part, cs_f, params, ex_f, offsets, meta=meta, align_dataframes=False)
         stage = out_dir.with_name(out_dir.name + ".vpgeo-stage")
         shutil.rmtree(stage, ignore_errors=True)
-        _write_dataset(scored, stage)
-        summary = _rank_stage(stage, out_dir, npartitions or ddf.npartitions)
+        staged = _write_dataset(scored, stage)
+        summary = _rank_stage(stage, out_dir, npartitions or ddf.npartitions, staged, lengths)
     shutil.rmtree(stage, ignore_errors=True)
     return summary
 
 
-def _rank_stage(stage: Path, out_dir: Path, parts: int) -> dict[str, Any]:
+def _rank_stage(stage: Path, out_dir: Path, parts: int, staged: pd.DataFrame, lengths: list[int]) -> dict[str, Any]:
     """Global ranking of the staged rows (see :func:`score_dataset`) and the summary."""
-    keys = _read_dataset(stage, ["_rank_key"])["_rank_key"]
-    qs = np.linspace(0, 1, parts + 1)[1:-1]
-    bounds = np.unique(np.asarray(keys.quantile(qs).compute(), dtype=float)) if len(qs) else np.empty(0)
-    counts = keys.map_partitions(_bucket_counts, bounds, meta=(None, "int64")).compute()
-    per_bucket = np.asarray(counts, dtype=np.int64).reshape(-1, len(bounds) + 1).sum(axis=0)
+    bins = staged[staged["kind"] == "bin"]
+    counts = np.bincount(bins["key"].astype(int).to_numpy(), weights=bins["n"].to_numpy(), minlength=_N_BINS)
+    counts = counts.astype(np.int64)
+    bucket_of_bin = _buckets(counts, parts)
+    per_bucket = np.bincount(bucket_of_bin, weights=counts, minlength=parts).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(per_bucket)[:-1]])
+    row_offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # Only the ranking columns move: bucketed, shuffled so each bucket is whole, ranked, then sent back to
+    # the partition holding each row (by input position) and attached to the staged rows there.
+    keys = _read_dataset(stage, ["_row", "_rank_key", "distance_km"])
+    keys["_bucket"] = keys["_rank_key"].map_partitions(_bucket_column, bucket_of_bin, meta=("_bucket", "int64"))
+    keys = keys.shuffle(on="_bucket", npartitions=parts, shuffle_method="tasks")
+    ranks = keys.map_partitions(_rank_part, offsets, meta=_rank_part(keys._meta, offsets))[["_row", "rank"]]
+    bounds = [int(v) for v in row_offsets] + [int(row_offsets[-1] + lengths[-1] - 1)]
+    ranks = ranks.set_index("_row", divisions=bounds, shuffle_method="tasks")
     full = _read_dataset(stage)
-    full["_bucket"] = full["_rank_key"].map_partitions(_bucket_of, bounds, meta=("_bucket", "int64"))
-    full = full.shuffle(on="_bucket", npartitions=parts, method="tasks")
-    ranked = full.map_partitions(_rank_part, offsets, meta=_rank_part(full._meta, offsets))
-    rows = _write_dataset(ranked.drop(columns=["_rank_key"]), out_dir)
-    from dask.base import compute
-
-    final = _read_dataset(out_dir, ["rank", "score", "distance_km"])
-    top, n_ranked, reasons = compute(final[final["rank"] <= 5], final["rank"].count(), _reasons(stage))
-    top = top.sort_values("rank").head(5)
+    final = full.map_partitions(_attach_rank, ranks, meta=_attach_rank(full._meta, ranks._meta), align_dataframes=False)
+    written = _write_dataset(final.drop(columns=["_rank_key"]), out_dir)
+    reasons = staged[staged["kind"] == "reason"].groupby("key")["n"].sum()
+    top = sorted(tuple(k.split("|")) for k in written.loc[written["kind"] == "top", "key"])
+    top = sorted(top, key=lambda t: int(t[0]))[:5]
+    n_unranked = int(counts[-1])
     return {
-        "rows": rows,
-        "ranked": int(n_ranked),
+        "rows": int(written.loc[written["kind"] == "rows", "n"].sum()),
+        "ranked": int(counts.sum()) - n_unranked,
         "excluded": {str(k): int(v) for k, v in reasons.items()},
         "npartitions": parts,
         "output": str(out_dir),
-        "top": [
-            {"rank": int(r["rank"]), "distance_km": round_to(r["distance_km"], _EXACT_M), "score": float(r["score"])}
-            for _, r in top.iterrows()
-        ],
+        "top": [{"rank": int(r), "distance_km": round_to(float(d), _EXACT_M), "score": float(sc)} for r, sc, d in top],
     }
 
 
-def _reasons(stage: Path) -> Any:
-    """Lazy count of rows per exclusion reason."""
-    import dask.dataframe as dd
+def _attach_rank(part: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:
+    """The staged rows of one partition with their global rank (ranks indexed by ``_row``)."""
+    out = part.copy()
+    out["rank"] = pd.array(ranks["rank"].reindex(part["_row"].to_numpy()).to_numpy(), dtype="Int64")
+    out.attrs = {}
+    return out
 
-    meta = pd.Series(dtype=object, name="excluded_reason")
-    reasons = dd.from_map(_reason_column, _files(stage), meta=meta)
-    return reasons.dropna().value_counts()
 
-
-def _reason_column(path: str) -> pd.Series:
-    return pd.read_parquet(path, columns=["excluded_reason"])["excluded_reason"].astype(object)
+def _bucket_column(keys: pd.Series, bucket_of_bin: NDArray[np.intp]) -> pd.Series:
+    return pd.Series(bucket_of_bin[_fine_bin(keys.to_numpy(dtype=float))], index=keys.index, dtype="int64")
