@@ -142,7 +142,7 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="a CI smoke run under 30 s")
     a = ap.parse_args()
     n, sizes = (30_000, [100_000, 300_000]) if a.small else (a.n, a.sizes)
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
         client.run(warm)
         timing(client, Path(tmp), n)

@@ -26,7 +26,7 @@ X0, Y0 = 560_000.0, 2_360_000.0
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as c:
         yield c
 

@@ -157,7 +157,7 @@ def test_dask_engine_equals_local(roads: gpd.GeoDataFrame) -> None:
     cands = _pts(xy)
     cands.loc[5, "geometry"] = None
     local = score_candidates(cands, roads, access_points=False, decay="gaussian")
-    cluster = distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client:
         dist = score_candidates(
             cands, roads, access_points=False, decay="gaussian", engine="dask", scheduler=client, npartitions=4

@@ -390,7 +390,7 @@ def _finish(candidates: gpd.GeoDataFrame, meas: _Measured, c: CorridorSet, **par
     access_km = m.access_m / 1000.0 if m.access_m is not None else None
     terms, labels = _terms(km, access_km, c, p)
     score, best = _best_term(terms, m.beyond)
-    excluded = np.array([r is not None for r in meas.excluded_reason], dtype=bool)
+    excluded = ~pd.isna(meas.excluded_reason)
     skip = meas.missing | excluded
     score = np.where(meas.missing, np.nan, np.where(excluded, 0.0, score))
 
@@ -583,7 +583,7 @@ def dask_client(scheduler: Any = None) -> Iterator[Any]:
         return
     if scheduler is None:
         cluster = LocalCluster(
-            processes=False, n_workers=1, threads_per_worker=os.cpu_count() or 1, dashboard_address=None
+            processes=False, n_workers=1, threads_per_worker=os.cpu_count() or 1, dashboard_address=":0"
         )
         with cluster, Client(cluster) as client:
             yield client
