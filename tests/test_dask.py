@@ -115,3 +115,21 @@ def test_in_memory_dask_engine_sends_the_corridors_once(client: Any, roads: Any)
     pd.testing.assert_frame_equal(
         pd.DataFrame(local.drop(columns="geometry")), pd.DataFrame(dist.drop(columns="geometry"))
     )
+
+
+def test_score_file_dataset_accepts_the_cli_defaults(client: Any, roads: Any, tmp_path: Path) -> None:
+    """The CLI passes every option, unused ones as None: a dataset run must accept that."""
+    src = _write(_candidates(300), tmp_path / "in", 2)
+    none = dict(lon_col=None, lat_col=None, address_col=None, crs=None, rejects=None, npartitions=None)
+    summary = score_file(
+        src,
+        tmp_path / "out",
+        engine="dask",
+        scheduler=client,
+        corridors=roads,
+        access_points=False,
+        exclude=[],
+        progress=True,
+        **none,
+    )
+    assert summary["rows_out"] == 300 and summary["excluded"] == {"no geometry": 1}

@@ -385,7 +385,8 @@ def _is_dataset(path: Path) -> bool:
 
 def _score_file_dataset(src: Path, output: Path, options: dict[str, Any]) -> dict[str, Any]:
     """:func:`score_file` for Parquet datasets on a dask cluster (see :func:`score_dataset`)."""
-    opts = {k: v for k, v in options.items() if k not in ("engine", "progress")}
+    # Options left at None (as the CLI passes them) do not count as given.
+    opts = {k: v for k, v in options.items() if k not in ("engine", "progress") and v is not None}
     unknown = sorted(set(opts) - _DATASET_OPTIONS)
     if unknown:
         raise InputError(
