@@ -249,6 +249,8 @@ def test_sensitivity_says_when_the_ranking_is_robust(roads: gpd.GeoDataFrame) ->
     assert t.attrs["robust"] is False and "depends on" in t.attrs["summary"]
     calm = sensitivity(cands[:1], roads, access_points=False, param_grid={"max_km": [20.0]})
     assert calm.attrs["robust"] is True and calm.attrs["summary"].startswith("The ranking is robust")
+    with pytest.raises(InputError, match="search_km"):  # a bound below a varied max_km would miss corridors
+        sensitivity(cands, roads, access_points=False, search_km=10.0, param_grid={"max_km": [20.0]})
 
 
 def test_written_distances_are_rounded_to_their_precision(roads: gpd.GeoDataFrame, tmp_path: Path) -> None:

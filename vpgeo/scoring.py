@@ -755,6 +755,9 @@ def sensitivity(
         if key not in allowed:
             raise InputError(f"param_grid key {key!r} unknown; use {', '.join(sorted(allowed))}", field="param_grid")
     engine = options.pop("engine", "local")
+    search = options.get("search_km")
+    for value in grid.get("max_km", []) if search is not None else []:
+        _check_search(search, value)  # a bound below a varied max_km would score corridors it never saw
     meas = _measure(frame, c, options.pop("exclude", None), options.pop("progress", False), engine, **options)
     baseline = _finish(frame, meas, c, **base)["rank"].to_numpy(dtype=float, na_value=np.nan)
     rows: list[dict[str, Any]] = []
