@@ -4,23 +4,27 @@ Times :func:`vpgeo.surface.suitability_surface` (embedded plan corridors, masked
 baseline, exact scoring of the cell centres with vpgeo.nearest (measured on up to 1,000,000 centres and
 extrapolated linearly; the output says so). Also prints the largest distance error found on those centres.
 
-Usage: python benchmarks/bench_surface.py [RESOLUTION_M ...]   (default: 100 10)
+Usage: python benchmarks/bench_surface.py [RESOLUTION_M ...] [--small]   (default: 100 10; --small: 500 m, < 30 s)
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
 
-from vpgeo.scoring import _prepare_corridors
+from vpgeo.scoring import prepare_corridors
 from vpgeo.surface import suitability_surface
 
 
 def main() -> None:
-    resolutions = [float(v) for v in sys.argv[1:]] or [100.0, 10.0]
-    c = _prepare_corridors(None, None, False)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("resolutions", nargs="*", type=float, default=[100.0, 10.0])
+    ap.add_argument("--small", action="store_true", help="one 500 m grid: a CI smoke run under 30 s")
+    a = ap.parse_args()
+    resolutions = [500.0] if a.small else a.resolutions
+    c = prepare_corridors(None, None, False)
     for res in resolutions:
         t = time.perf_counter()
         s = suitability_surface(resolution_m=res)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from vpgeo.crs import CRSWarning
 from vpgeo.errors import CRSError, InputError
-from vpgeo.measure import corridor_distances, corridor_rings
+from vpgeo.measure import CorridorSet, corridor_distances, corridor_rings
 
 GEOD = Geod(ellps="WGS84")
 
@@ -49,7 +50,8 @@ def test_distance_is_crs_independent_and_keeps_rows() -> None:
         geometry=[Point(105.6, 21.3), None, Point(105.45, 21.4)],
         crs="EPSG:4326",
     )
-    a = corridor_distances(sites, corridor, corridor_set=None, access_points=None)
+    with pytest.warns(CRSWarning, match="corridor_distances"):
+        a = corridor_distances(sites, corridor, corridor_set=None, access_points=None)
     b = corridor_distances(
         sites.to_crs("EPSG:32648"), corridor.to_crs("EPSG:5897"), corridor_set=None, access_points=None
     )
@@ -151,3 +153,84 @@ def test_bad_arguments() -> None:
             corridor_set=None,
             access_points=None,
         )
+
+
+# ---------------------------------------------------------------------------------- one measurement engine
+
+
+def test_rule_and_scoring_give_the_same_access_for_every_embedded_site() -> None:
+    """#13 item 1: corridor_distances (the rule) and score_candidates measure with one engine."""
+    from vpgeo.datasets import load_access_points, load_sites
+    from vpgeo.scoring import score_candidates
+
+    sites = load_sites()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CRSWarning)  # the embedded sites are in WGS 84, reprojected by design
+        rule = corridor_distances(sites)
+        scored = score_candidates(sites)
+    for col in ("distance_km", "access_km"):
+        np.testing.assert_allclose(rule[col].to_numpy(float), scored[col].to_numpy(float), rtol=0, atol=1e-9)
+    for col in ("nearest_corridor", "nearest_access"):
+        assert rule[col].fillna("-").tolist() == scored[col].fillna("-").tolist()
+    # CCN-HUNGVUONG, by hand: the nearest interchange/junction of the plan's corridors, toll plazas excluded.
+    i = int(np.flatnonzero(sites["site_id"] == "CCN-HUNGVUONG")[0])
+    access = load_access_points().to_crs("EPSG:5897")
+    site = sites.to_crs("EPSG:5897").geometry.iloc[i]
+    plan = access["corridor_id"].isin(["CT05", "RR4", "RR5"])
+    usable = access[plan & (access["kind"] != "toll")]
+    d = shapely.distance(site, usable.geometry.to_numpy())
+    assert scored["access_km"].iloc[i] * 1000 == pytest.approx(d.min(), abs=1e-6)
+    assert scored["nearest_access"].iloc[i] == usable["access_id"].iloc[int(d.argmin())]
+    toll = access[plan & (access["kind"] == "toll")]
+    assert shapely.distance(site, toll.geometry.to_numpy()).min() < d.min()  # the toll plaza is nearer: skipped
+
+
+def _shared_segment_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Corridors "B" and "A" (listed in that order) sharing the segment x 500-510 km; sites around it."""
+    lines = gpd.GeoDataFrame(
+        {"corridor_id": ["B", "A"], "precision_m": [100.0, 2000.0]},
+        geometry=[
+            LineString([(495000, 2352000), (500000, 2350000), (510000, 2350000)]),
+            LineString([(500000, 2350000), (510000, 2350000), (515000, 2345000)]),
+        ],
+        crs="EPSG:5897",
+    )
+    rng = np.random.default_rng(3)
+    xy = np.column_stack([rng.uniform(501000, 509000, 40), rng.uniform(2348000, 2352000, 40)])
+    sites = gpd.GeoDataFrame({"site_id": [f"s{i}" for i in range(40)]}, geometry=shapely.points(xy), crs="EPSG:5897")
+    return lines, sites
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3405", "EPSG:5897"])
+def test_ties_on_a_shared_segment_go_to_the_lowest_id_in_any_crs(crs: str) -> None:
+    """#12 item 7: the same sites in EPSG:4326, 3405 and 5897 give the same nearest corridor and precision."""
+    from vpgeo.scoring import score_candidates
+
+    lines, sites = _shared_segment_layers()
+    ref = corridor_distances(sites, lines, corridor_set=None, access_points=None)
+    assert set(ref["nearest_corridor"]) == {"A"}  # equidistant from A and B: the lowest id
+    assert set(ref["corridor_precision_m"]) == {2000.0}
+    moved = sites.to_crs(crs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CRSWarning)  # 4326 is reprojected with a warning, by design
+        got = corridor_distances(moved, lines.to_crs(crs), corridor_set=None, access_points=None)
+        scored = score_candidates(moved, lines.to_crs(crs), access_points=False)
+    assert got["nearest_corridor"].tolist() == ref["nearest_corridor"].tolist()
+    assert scored["nearest_corridor"].tolist() == ref["nearest_corridor"].tolist()
+    assert got["corridor_precision_m"].tolist() == ref["corridor_precision_m"].tolist()
+    # Distances: the perpendicular offset from y = 2,350,000, within the reprojection round trip (< 1 mm).
+    expected = np.abs(sites.geometry.y.to_numpy() - 2350000) / 1000
+    np.testing.assert_allclose(got["distance_km"].to_numpy(float), expected, atol=1e-6)
+
+
+def test_corridor_set_drops_toll_plazas_from_any_layer() -> None:
+    lines, _ = _shared_segment_layers()
+    access = gpd.GeoDataFrame(
+        {"access_id": ["t", "i"], "name": ["Toll", "IC"], "kind": ["toll", "interchange"]},
+        geometry=[Point(505000, 2350000), Point(510000, 2350000)],
+        crs="EPSG:5897",
+    )
+    cs = CorridorSet(lines, access)
+    m = cs.measure(shapely.points([[505000.0, 2353000.0]]))
+    assert cs.access_ids.tolist() == ["i"]
+    assert m.access_m is not None and m.access_m[0] == pytest.approx(math.hypot(5000, 3000))

@@ -112,3 +112,72 @@ def test_ties_pick_the_lowest_line_and_bad_input_raises() -> None:
         LineIndex(twins).query(np.zeros((3, 3)))
     with pytest.raises(InputError, match="NaN"):
         LineIndex([np.array([[0.0, np.nan], [1.0, 1.0]])])
+
+
+def _wiggly(rng: np.random.Generator, n: int, x0: float, y0: float) -> np.ndarray:
+    h = np.cumsum(rng.normal(0, 0.05, n))
+    s = rng.uniform(10, 30, n)
+    return np.column_stack([x0 + np.r_[0, np.cumsum(s * np.cos(h))], y0 + np.r_[0, np.cumsum(s * np.sin(h))]])
+
+
+@pytest.mark.parametrize("method", ["direct", "kdtree", "chunked", "strtree", "auto"])
+def test_every_engine_is_exact_with_sections_and_a_bound(method: str) -> None:
+    """Each engine equals shapely within 1 mm; sections (groups) report their nearest part; a bound flags
+    what lies beyond it and never gives a wrong number."""
+    rng = np.random.default_rng(21)
+    a, b, c = _wiggly(rng, 40, 0, 0), _wiggly(rng, 40, 800, 300), _wiggly(rng, 40, -500, 900)
+    idx = LineIndex([a, b, c], groups=[0, 0, 1], method=method)
+    p = rng.uniform(-2000, 2500, (3000, 2))
+    pts = shapely.points(p)
+    per_item = np.column_stack([shapely.distance(pts, LineString(x)) for x in (a, b, c)])
+    ref = np.column_stack([per_item[:, :2].min(axis=1), per_item[:, 2]])
+    res = idx.query(p, per_line=True)
+    assert res.per_line is not None and res.part is not None
+    assert np.abs(res.per_line - ref).max() < 1e-3
+    assert np.all(res.part[:, 1] == 2)
+    assert np.all(per_item[np.arange(len(p)), res.part[:, 0]] <= ref[:, 0] + 1e-6)  # the nearest section
+    bounded = idx.query(p, per_line=True, max_distance=600.0)
+    assert bounded.per_line is not None and bounded.beyond is not None
+    np.testing.assert_array_equal(bounded.beyond, ref > 600.0)
+    ok = ~bounded.beyond
+    assert np.abs(bounded.per_line[ok] - ref[ok]).max() < 1e-3 and np.isnan(bounded.per_line[~ok]).all()
+    near = idx.query(p, max_distance=600.0)
+    assert near.beyond is not None
+    np.testing.assert_array_equal(near.beyond, ref.min(axis=1) > 600.0)
+
+
+def test_auto_picks_by_vertex_density() -> None:
+    rng = np.random.default_rng(2)
+    few = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0]])
+    mid = _wiggly(rng, 2000, 0, 0)
+    dense = shapely.get_coordinates(shapely.segmentize(LineString(mid), 2.0))
+    assert LineIndex([few, mid, dense]).methods == ["direct", "kdtree", "chunked"]
+    p = rng.uniform(-5000, 30000, (2000, 2))
+    res = LineIndex([dense]).query(p)
+    ref = shapely.distance(shapely.points(p), LineString(dense))
+    assert np.abs(res.distance - ref).max() < 1e-3
+
+
+def test_default_workers_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vpgeo.nearest import default_workers
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert default_workers() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert default_workers() >= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(st.lists(st.tuples(coord, coord), min_size=2, max_size=120), min_size=1, max_size=3),
+    pts=st.lists(st.tuples(coord, coord), min_size=1, max_size=30),
+)
+def test_chunked_engine_equals_shapely_on_random_lines(lines: list, pts: list) -> None:
+    """Runs of chords on zig-zag lines (large deviations from the chord) stay exact."""
+    arrays = [np.array(ln, dtype=float) for ln in lines]
+    p = np.array(pts, dtype=float)
+    res = LineIndex(arrays, method="chunked").query(p, per_line=True)
+    geoms = [LineString(a) if len(np.unique(a, axis=0)) > 1 else Point(a[0]) for a in arrays]
+    ref = np.column_stack([shapely.distance(shapely.points(p), g) for g in geoms])
+    assert res.per_line is not None
+    np.testing.assert_allclose(res.per_line, ref, rtol=0, atol=1e-6)

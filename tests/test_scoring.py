@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 from vpgeo.errors import CRSError, InputError
-from vpgeo.scoring import DECAYS, decay_score, plot_sensitivity, score_candidates, score_file, sensitivity
+from vpgeo.pipeline.score import score_file
+from vpgeo.scoring import DECAYS, decay_score, plot_sensitivity, score_candidates, sensitivity
 
 X0, Y0 = 550_000.0, 2_350_000.0
 
@@ -125,8 +126,8 @@ def test_exclusions_missing_geometry_and_rank_ties(roads: gpd.GeoDataFrame) -> N
     assert out["excluded_reason"][2] == "inside Vườn quốc gia (user layer) (exclusion layer 1)"
     assert out["excluded_reason"][4] == "no geometry" and np.isnan(out["distance_km"][4])
     assert out["score"][2] == 0 and pd.isna(out["rank"][2]) and pd.isna(out["rank"][4])
-    # Rows 0, 1 and 3 are all 3 km from A: equal scores, equal distances, so input order decides.
-    assert out["rank"][[0, 1, 3]].tolist() == [1, 2, 3]
+    # Rows 0, 1 and 3 are all 3 km from A: equal scores, equal distances, so they share rank 1 (#17 item 3).
+    assert out["rank"][[0, 1, 3]].tolist() == [1, 1, 1]
 
 
 def test_embedded_corridors_and_access_points_at_known_points() -> None:
@@ -156,7 +157,7 @@ def test_dask_engine_equals_local(roads: gpd.GeoDataFrame) -> None:
     cands = _pts(xy)
     cands.loc[5, "geometry"] = None
     local = score_candidates(cands, roads, access_points=False, decay="gaussian")
-    cluster = distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client:
         dist = score_candidates(
             cands, roads, access_points=False, decay="gaussian", engine="dask", scheduler=client, npartitions=4
@@ -207,3 +208,56 @@ def test_score_file_csv_round_trip(roads: gpd.GeoDataFrame, tmp_path: Path) -> N
     out = pd.read_csv(tmp_path / "out.csv", encoding="utf-8-sig")
     assert out["ten"].tolist() == ["P1", "P2", "P3"]
     np.testing.assert_allclose(out["distance_km"][:2], [2.0, 1.0], atol=1e-3)
+
+
+def test_imprecise_candidates_carry_their_uncertainty(roads: gpd.GeoDataFrame) -> None:
+    """#17 item 3: a commune-precision candidate 3 km from A (±2 km) scores 0.7 in [0.5, 0.9] (linear, 10 km)."""
+    cands = _pts([(X0 + 5000, Y0 + 3000), (X0 + 5000, Y0 + 500)])
+    cands["precision_m"] = [2000.0, 3000.0]
+    out = score_candidates(cands, roads, access_points=False)
+    np.testing.assert_allclose(out["score"], [0.7, 0.95], atol=1e-6)
+    np.testing.assert_allclose(out["score_lo"], [1 - 5 / 10, 1 - 3.5 / 10], atol=1e-6)
+    np.testing.assert_allclose(out["score_hi"], [1 - 1 / 10, 1.0], atol=1e-6)  # max(0, 0.5 - 3) = 0 km
+    exact = score_candidates(_pts([(X0 + 5000, Y0 + 3000)]), roads, access_points=False)
+    assert "score_lo" not in exact.columns  # exact positions: no range to report
+
+
+def test_search_bound_reports_beyond_never_a_wrong_number(roads: gpd.GeoDataFrame) -> None:
+    cands = _pts([(X0 + 5000, Y0 + 3000), (X0 + 5000, Y0 - 15_000), (X0 + 5000, Y0 + 10_500)])
+    full = score_candidates(cands, roads, access_points=False)
+    cut = score_candidates(cands, roads, access_points=False, search_km=12.0)
+    assert cut["distance_km"][0] == pytest.approx(3.0, abs=1e-6) and np.isnan(cut["dist_B_km"][0])  # B: 17 km
+    assert full["dist_B_km"][0] == pytest.approx(17.0, abs=1e-5)
+    assert np.isnan(cut["distance_km"][1]) and cut["beyond_km"][1] == 12.0  # 15 km from A, 35 km from B
+    both = ["dist_A_km", "dist_B_km"]  # within the bound: the exact values, identical to the unbounded run
+    np.testing.assert_array_equal(cut.loc[2, both].to_numpy(float), full.loc[2, both].to_numpy(float))
+    assert cut.loc[2, "dist_B_km"] == pytest.approx(9.5, abs=1e-5)
+    assert np.isnan(cut["beyond_km"][0]) and np.isnan(cut["beyond_km"][2])
+    np.testing.assert_allclose(cut["score"], full["score"])
+    assert cut["rank"].tolist() == full["rank"].tolist()
+    with pytest.raises(InputError, match="search_km"):
+        score_candidates(cands, roads, access_points=False, search_km=5.0)  # below max_km: scores would change
+
+
+def test_sensitivity_says_when_the_ranking_is_robust(roads: gpd.GeoDataFrame) -> None:
+    # Two candidates each close to one corridor: favouring the other corridor swaps them.
+    cands = _pts([(X0 + 5000, Y0 + 1000), (X0 + 5000, Y0 + 18_500)] + [(X0 + 3000, Y0 + 9000 + i) for i in range(3)])
+    t = sensitivity(cands, roads, access_points=False, top_k=1)
+    assert set(t["parameter"]) == {"baseline", "weights", "max_km"}  # only what can reorder the ranking
+    favour_b = t[(t["parameter"] == "weights") & t["value"].str.contains("'B': 1.0")]
+    assert not favour_b["robust"].iloc[0] and favour_b["top_k_overlap"].iloc[0] == 0.0
+    assert t.attrs["robust"] is False and "depends on" in t.attrs["summary"]
+    calm = sensitivity(cands[:1], roads, access_points=False, param_grid={"max_km": [20.0]})
+    assert calm.attrs["robust"] is True and calm.attrs["summary"].startswith("The ranking is robust")
+    with pytest.raises(InputError, match="search_km"):  # a bound below a varied max_km would miss corridors
+        sensitivity(cands, roads, access_points=False, search_km=10.0, param_grid={"max_km": [20.0]})
+
+
+def test_written_distances_are_rounded_to_their_precision(roads: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    from vpgeo.pipeline.score import rounded
+
+    cands = _pts([(X0 + 5000, Y0 + 1736.912), (X0 + 5000, Y0 + 1736.912)])
+    cands["precision_m"] = [2600.0, np.nan]
+    out = rounded(score_candidates(cands, roads, access_points=False))
+    assert out["distance_km"].tolist() == [1.7, 1.737]  # ±2.6 km: 100 m; unknown: to the metre
+    assert out["score"].tolist() == [0.826, 0.826]

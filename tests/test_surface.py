@@ -92,3 +92,24 @@ def test_exports(roads: gpd.GeoDataFrame, tmp_path: Path) -> None:
             s.to_geotiff(tmp_path / "s.tif")
     with pytest.raises(InputError, match="resolution_m"):
         suitability_surface(resolution_m=-1, corridors=roads)
+
+
+def test_surface_shows_a_table_and_a_thumbnail_not_raw_arrays(roads: gpd.GeoDataFrame) -> None:
+    """#17 item 9: notebooks show figures and a picture, and user text (corridor ids) stays text."""
+    import base64
+    import io
+
+    mpimg = pytest.importorskip("matplotlib.image")
+    roads = roads.assign(corridor_id=["A<b>", "B"])
+    s = suitability_surface(resolution_m=500, corridors=roads, bounds=(X0, Y0, X0 + 30_000, Y0 + 20_000))
+    page = s._repr_html_()
+    assert "nan" not in page.lower() and "array(" not in page and "array(" not in repr(s)
+    assert "A&lt;b&gt;" in page and "A<b>" not in page
+    finite = s.score[np.isfinite(s.score)]
+    assert f"{finite.mean():.3f}" in page and f"{(finite >= 0.5).mean():.1%}" in page
+    png = base64.b64decode(page.split("base64,")[1].split("'")[0])
+    img = mpimg.imread(io.BytesIO(png), format="png")  # an independent PNG decoder
+    assert img.shape == (*s.score.shape, 4)
+    # colour follows the score: the best cell is the darkest
+    r, c = np.unravel_index(np.nanargmax(s.score), s.score.shape)
+    assert img[r, c, :3].sum() == img[:, :, :3].reshape(-1, 3).sum(axis=1).min()

@@ -1,15 +1,18 @@
 """Score and rank candidate sites by how close they sit to the plan's corridors.
 
 For every candidate, :func:`score_candidates` measures the exact metric distance (EPSG:5897, via
-:func:`vpgeo.crs.to_metric`) to each corridor with :class:`vpgeo.nearest.LineIndex`, turns distances into a
-score in [0, 1] with a decay function, and ranks the candidates.
+:func:`vpgeo.crs.to_metric`) to each corridor with the one measurement engine,
+:class:`vpgeo.measure.CorridorSet`, turns distances into a score in [0, 1] with a decay function, and ranks
+the candidates.
 
 Decisions
 ---------
 - **Corridor**: all sections sharing a ``corridor_id`` form one corridor; its distance is the minimum over
   its sections. ``corridors=None`` takes the embedded layer restricted to ``corridor_set`` (default
   ``"plan"``: CT.05, Ring Road 4, Ring Road 5, the plan's priority corridors); a user's layer is used whole
-  unless ``corridor_set`` is given.
+  unless ``corridor_set`` is given. Ties between corridors (a shared segment) go to the lowest id.
+- **Access points**: as :func:`vpgeo.corridor_distances` (same engine): interchanges and junctions, never
+  a mainline toll plaza; ``nearest_access`` is an access id, ``nearest_access_name`` its name.
 - **Decay** ``f(d)`` (``d`` in km, ``f(0) = 1``, never increasing, 0 beyond ``max_km``):
   ``linear`` ``1 - d/max_km`` (0.5 at ``max_km/2``); ``exponential`` ``0.5 ** (d/half)`` and
   ``gaussian`` ``0.5 ** (d/half)²`` (both 0.5 at ``half_distance_km``); ``step`` 1 up to ``max_km``
@@ -18,12 +21,16 @@ Decisions
   are keyed by corridor id, else by corridor ``kind``, else ``"*"`` (default 1); the key ``"access"`` adds
   the nearest access point (interchange) as one more term. Weights are divided by the largest, so the
   score stays in [0, 1]. Without weights the score is ``f(distance_km)``.
-- **Rank** 1 is best: by score (high first), then ``distance_km`` (near first), then input order, so
-  ranks are unique and identical between engines. Excluded rows and rows without geometry get no rank.
+- **Uncertainty**: a candidate with a ``precision_m`` (e.g. geocoded to a commune) is somewhere within
+  that radius: ``score_lo``/``score_hi`` are its scores at ``d + p`` and ``max(0, d - p)``. Values stay
+  exact here (the same engine as the rule); files written by :func:`vpgeo.pipeline.score.score_file`
+  round distances to what ``p`` supports (:func:`vpgeo._format.round_to`).
+- **Rank** 1 is best: by score (high first), then ``distance_km`` (near first); rows equal in both share
+  a rank (``method="min"``: 1, 1, 3). Excluded rows and rows without geometry get no rank.
+- **Search bound** ``search_km`` (optional, ≥ ``max_km``): corridors farther are not searched; their
+  distance is NaN and ``beyond_km`` says "farther than this" (their score is 0 anyway).
 - **Exclusions** are the user's polygon layers only (existing parks, protected land such as Tam Đảo
-  National Park): the facts give no boundary of the park, and existing sites only as points known to
-  ±km, too coarse to exclude by. An excluded row keeps its distances, gets ``score`` 0, no rank and
-  ``excluded_reason``.
+  National Park). An excluded row keeps its distances, gets ``score`` 0, no rank and ``excluded_reason``.
 - **Rows**: every input row comes out, in order; a row without usable geometry gets NaN distances,
   ``excluded`` true and the reason ``"no geometry"``.
 
@@ -51,7 +58,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -60,18 +68,16 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from vpgeo.crs import METRIC, to_metric
 from vpgeo.errors import InputError
-from vpgeo.nearest import LineIndex
+from vpgeo.measure import CorridorSet, Measurement, embedded_access_points
 
 __all__ = [
     "DECAYS",
     "decay_score",
     "plot_sensitivity",
     "score_candidates",
-    "score_file",
     "sensitivity",
 ]
 
@@ -88,6 +94,15 @@ def _check_params(half_distance_km: float, max_km: float) -> None:
     for name, value in (("half_distance_km", half_distance_km), ("max_km", max_km)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise InputError(f"{name} must be a positive number of kilometres, got {value!r}", field=name)
+
+
+def _decay_callable(decay: Callable[[NDArray[np.float64]], NDArray[np.float64]], d: NDArray[np.float64]) -> Any:
+    with np.errstate(invalid="ignore"):
+        out = np.asarray(decay(d), dtype=np.float64)
+    finite = out[~np.isnan(d)]
+    if out.shape != d.shape or not np.all((finite >= 0) & (finite <= 1)):
+        raise InputError("a decay function must return one value in [0, 1] per distance", field="decay")
+    return np.where(np.isnan(d), np.nan, out)
 
 
 def decay_score(
@@ -110,12 +125,8 @@ def decay_score(
     _check_params(half_distance_km, max_km)
     d = np.asarray(distance_km, dtype=np.float64)
     if callable(decay):
-        with np.errstate(invalid="ignore"):
-            out = np.asarray(decay(d), dtype=np.float64)
-        finite = out[~np.isnan(d)]
-        if out.shape != d.shape or not np.all((finite >= 0) & (finite <= 1)):
-            raise InputError("a decay function must return one value in [0, 1] per distance", field="decay")
-        return np.where(np.isnan(d), np.nan, out)
+        result_c: NDArray[np.float64] = _decay_callable(decay, d)
+        return result_c
     with np.errstate(invalid="ignore"):
         if decay == "linear":
             out = np.clip(1.0 - d / max_km, 0.0, 1.0)
@@ -134,24 +145,10 @@ def decay_score(
 # ------------------------------------------------------------------------------------------- corridors
 
 
-@dataclass
-class _Corridors:
-    ids: list[str]
-    kinds: list[str]
-    index: LineIndex
-    geoms: list[Any]  # one metric geometry per corridor (its sections), for non-point candidates
-    access_tree: cKDTree | None = None
-    access_ids: NDArray[Any] | None = None
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-
 def _load_embedded(corridor_set: str | Sequence[str] | None) -> gpd.GeoDataFrame:
+    from vpgeo.corridors import select_corridors
     from vpgeo.datasets import load_corridors
 
-    try:
-        from vpgeo.corridors import select_corridors
-    except ImportError:  # pragma: no cover - the corridors module ships with vpgeo
-        return load_corridors(priority_only=True)
     return select_corridors(load_corridors(), corridor_set or "plan")
 
 
@@ -161,7 +158,12 @@ def _as_frame(data: Any, what: str) -> gpd.GeoDataFrame:
             from vpgeo.corridors import read_corridor_file
 
             return read_corridor_file(data)
-        return _read_any(Path(data))
+        from vpgeo.io import read_table
+
+        frame = read_table(Path(data))
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise InputError(f"{what} must be a spatial layer (points or polygons)", path=str(data))
+        return frame
     if isinstance(data, gpd.GeoSeries):
         return gpd.GeoDataFrame(geometry=data)
     if isinstance(data, gpd.GeoDataFrame):
@@ -169,7 +171,14 @@ def _as_frame(data: Any, what: str) -> gpd.GeoDataFrame:
     raise InputError(f"{what} must be a GeoDataFrame, a GeoSeries or a file path, got {type(data).__name__}")
 
 
-def _prepare_corridors(corridors: Any, corridor_set: str | Sequence[str] | None, access_points: Any) -> _Corridors:
+def prepare_corridors(
+    corridors: Any = None, corridor_set: str | Sequence[str] | None = None, access_points: Any = True
+) -> CorridorSet:
+    """The :class:`~vpgeo.measure.CorridorSet` :func:`score_candidates` measures against.
+
+    ``corridors=None``: the embedded layer in ``corridor_set`` (default ``"plan"``); ``access_points=True``:
+    the embedded access points of those corridors; a layer of your own; ``False``/``None``: none.
+    """
     if corridors is None:
         frame = _load_embedded(corridor_set)
     else:
@@ -178,47 +187,16 @@ def _prepare_corridors(corridors: Any, corridor_set: str | Sequence[str] | None,
             from vpgeo.corridors import select_corridors
 
             frame = select_corridors(frame, corridor_set)
-    metric = to_metric(frame, operation=_OP, warn=False)
-    geoms = metric.geometry.to_numpy()
-    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not usable.any():
-        raise InputError("the corridor layer has no geometry to measure to", field="geometry")
-    if "corridor_id" in metric.columns:
-        ids = metric["corridor_id"].astype(str).to_numpy()
-    elif "name" in metric.columns:
-        ids = metric["name"].astype(str).to_numpy()
-    else:
-        ids = np.array([f"c{i + 1}" for i in range(len(metric))])
-    kinds = metric["kind"].astype(str).to_numpy() if "kind" in metric.columns else np.full(len(metric), "")
-    order = list(dict.fromkeys(ids[usable]))
-    grouped = [shapely.GeometryCollection(list(geoms[usable & (ids == c)])) for c in order]
-    kind_of = [str(kinds[usable & (ids == c)][0]) for c in order]
-    out = _Corridors(order, kind_of, LineIndex(grouped), grouped)
-    out.provenance = dict(frame.attrs.get("provenance", {}))
-    if access_points is not False and access_points is not None:
-        _prepare_access(out, access_points, embedded=corridors is None)
-    return out
-
-
-def _prepare_access(c: _Corridors, access_points: Any, *, embedded: bool) -> None:
+    access = None
     if access_points is True:
-        from vpgeo.datasets import load_access_points
+        ids = frame["corridor_id"].astype(str).unique().tolist() if "corridor_id" in frame.columns else []
+        access = embedded_access_points(ids)
+    elif access_points is not False and access_points is not None:
+        access = _as_frame(access_points, "access_points")
+    return CorridorSet(frame, access)
 
-        pts = load_access_points()
-        # Embedded access points belong to embedded corridors: keep those of the corridors scored.
-        if "corridor_id" in pts.columns:
-            pts = pts[pts["corridor_id"].astype(str).isin(c.ids)]
-    else:
-        pts = _as_frame(access_points, "access_points")
-    pts = to_metric(pts, operation=_OP, warn=False)
-    g = pts.geometry.to_numpy()
-    keep = ~(shapely.is_missing(g) | shapely.is_empty(g))
-    if not keep.any():
-        return
-    xy = shapely.get_coordinates(shapely.centroid(g[keep]))
-    c.access_tree = cKDTree(xy)
-    ids = pts["access_id"] if "access_id" in pts.columns else pts.get("name", pd.Series(pts.index))
-    c.access_ids = np.asarray(ids.astype(str).to_numpy()[keep], dtype=object)
+
+_prepare_corridors = prepare_corridors  # the surface and benchmarks use the private name
 
 
 # -------------------------------------------------------------------------------------------- measures
@@ -228,41 +206,11 @@ def _prepare_access(c: _Corridors, access_points: Any, *, embedded: bool) -> Non
 class _Measured:
     """Distances of every row (metres), the inputs of every re-scoring."""
 
-    per_corridor: NDArray[np.float64]  # (N, M), NaN where no geometry
-    access_m: NDArray[np.float64] | None
-    access_idx: NDArray[np.intp] | None
+    m: Measurement
     missing: NDArray[np.bool_]
     excluded_reason: NDArray[Any]  # object: None or text
-
-
-def _measure_geoms(
-    geoms: NDArray[Any], c: _Corridors, progress: Callable[[int], None] | None = None
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.intp] | None]:
-    """Per-corridor and access distances (metres) of metric geometries; NaN for missing ones."""
-    n, m = len(geoms), len(c.ids)
-    table = np.full((n, m), np.nan)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    is_point = ~missing & (shapely.get_type_id(geoms) == 0)
-    if is_point.any():
-        xy = np.column_stack([shapely.get_x(geoms[is_point]), shapely.get_y(geoms[is_point])])
-        table[is_point] = c.index.query(xy, per_line=True, progress=progress).per_line
-    other = ~missing & ~is_point
-    if other.any():  # polygons, lines: GEOS distance, 0 when touching the corridor
-        for j, g in enumerate(c.geoms):
-            table[other, j] = shapely.distance(geoms[other], g)
-        if progress is not None:
-            progress(int(other.sum()))
-    access_m = access_idx = None
-    if c.access_tree is not None:
-        access_m = np.full(n, np.nan)
-        access_idx = np.full(n, -1, dtype=np.intp)
-        ok = ~missing
-        # Exact for points; for areas, the distance from their representative point.
-        rep = shapely.get_coordinates(shapely.point_on_surface(geoms[ok]))
-        if len(rep):
-            d, i = c.access_tree.query(rep, workers=-1)
-            access_m[ok], access_idx[ok] = d, i
-    return table, access_m, access_idx
+    precision_m: NDArray[np.float64]  # the candidate's own position precision (NaN: exact / unknown)
+    search_km: float | None = None
 
 
 def _exclusion_reasons(geoms: NDArray[Any], exclude: Any) -> NDArray[Any]:
@@ -277,114 +225,87 @@ def _exclusion_reasons(geoms: NDArray[Any], exclude: Any) -> NDArray[Any]:
         frame = to_metric(_as_frame(layer, "exclude"), operation=_OP, warn=False)
         source = frame.attrs.get("source_path") or (str(layer) if isinstance(layer, str | Path) else None)
         label = f"exclusion layer {k + 1}" + (f" ({Path(source).name})" if source else "")
-        text_col = next((col for col in ("reason", "name", "ten") if col in frame.columns), None)
-        polys = frame.geometry.to_numpy()
-        bad = [i for i, g in enumerate(polys) if g is not None and shapely.get_type_id(g) not in (3, 6)]
-        if bad:
-            raise InputError(
-                "exclusion layers must hold polygons; buffer points or lines first", path=source, row=bad[0] + 1
-            )
-        tree = shapely.STRtree(polys)
-        cand, poly = tree.query(geoms, predicate="intersects")
-        first = pd.Series(poly).groupby(cand).min()  # lowest polygon per candidate, stable
-        for ci, pi in first.items():
-            if reasons[ci] is None:
-                name = frame[text_col].iloc[pi] if text_col else None
-                reasons[ci] = f"inside {name} ({label})" if isinstance(name, str) and name else f"in {label}"
+        _exclude_layer(geoms, frame, label, source, reasons)
     return reasons
 
 
+def _exclude_layer(geoms: NDArray[Any], frame: gpd.GeoDataFrame, label: str, source: Any, reasons: Any) -> None:
+    text_col = next((col for col in ("reason", "name", "ten") if col in frame.columns), None)
+    polys = frame.geometry.to_numpy()
+    bad = [i for i, g in enumerate(polys) if g is not None and shapely.get_type_id(g) not in (3, 6)]
+    if bad:
+        raise InputError(
+            "exclusion layers must hold polygons; buffer points or lines first", path=source, row=bad[0] + 1
+        )
+    tree = shapely.STRtree(polys)
+    cand, poly = tree.query(geoms, predicate="intersects")
+    first = pd.Series(poly).groupby(cand).min()  # lowest polygon per candidate, stable
+    for ci, pi in first.items():
+        if reasons[ci] is None:
+            name = frame[text_col].iloc[pi] if text_col else None
+            reasons[ci] = f"inside {name} ({label})" if isinstance(name, str) and name else f"in {label}"
+
+
+def _precision(candidates: pd.DataFrame) -> NDArray[np.float64]:
+    if "precision_m" not in candidates.columns:
+        return np.full(len(candidates), np.nan)
+    p = pd.to_numeric(candidates["precision_m"], errors="coerce").to_numpy(dtype=float)
+    return np.where(p > 0, p, np.nan)
+
+
 def _measure(
-    candidates: gpd.GeoDataFrame, c: _Corridors, exclude: Any, progress: bool, engine: str, **dask_opts: Any
+    candidates: gpd.GeoDataFrame,
+    c: CorridorSet,
+    exclude: Any,
+    progress: bool,
+    engine: str,
+    search_km: float | None = None,
+    **dask_opts: Any,
 ) -> _Measured:
     metric = to_metric(candidates, operation=_OP, warn=False)
     geoms = metric.geometry.to_numpy()
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    bound = None if search_km is None else search_km * 1000.0
     if engine == "local":
         with _progress(len(geoms), progress) as tick:
-            table, access_m, access_idx = _measure_geoms(geoms, c, tick)
+            m = c.measure(geoms, max_distance_m=bound, progress=tick)
     elif engine == "dask":
-        table, access_m, access_idx = _measure_dask(metric, c, **dask_opts)
+        m = measure_dask(geoms, metric.crs, c, max_distance_m=bound, **dask_opts)
     else:
         raise InputError(f"unknown engine {engine!r}; use 'local' or 'dask'", field="engine")
     reasons = _exclusion_reasons(geoms, exclude)
     reasons[missing] = "no geometry"
-    return _Measured(table, access_m, access_idx, missing, reasons)
-
-
-# ----------------------------------------------------------------------------------------------- dask
-
-
-def _partition_distances(part: pd.DataFrame, c: _Corridors) -> pd.DataFrame:
-    table, access_m, access_idx = _measure_geoms(part.geometry.to_numpy(), c)
-    out = pd.DataFrame(table, columns=[f"d{j}" for j in range(table.shape[1])], index=part.index)
-    out["_pos"] = part["_pos"].to_numpy()
-    if access_m is not None and access_idx is not None:
-        out["_access_m"], out["_access_idx"] = access_m, access_idx
-    return out
+    return _Measured(m, missing, reasons, _precision(candidates), search_km)
 
 
 @contextmanager
-def _client(scheduler: Any) -> Iterator[Any]:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError(
-            "engine='dask' needs dask-geopandas and dask.distributed: pip install 'vpgeo[dask]'", field="engine"
-        ) from None
-    if isinstance(scheduler, Client):
-        yield scheduler
+def _progress(total: int, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A callback advancing a progress bar: tqdm when installed, else a counter on stderr."""
+    if not enabled or total < _PROGRESS_MIN:
+        yield None
         return
-    if scheduler is None:
-        # Threads: numpy and the k-d tree release the GIL, and nothing has to be pickled.
-        cluster = LocalCluster(processes=False, n_workers=1, threads_per_worker=os.cpu_count() or 1)
-        with cluster, Client(cluster) as client:
-            yield client
-        return
-    with Client(str(scheduler)) as client:
-        yield client
-
-
-def _measure_dask(
-    metric: gpd.GeoDataFrame, c: _Corridors, *, scheduler: Any = None, npartitions: int | None = None
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.intp] | None]:
     try:
-        import dask_geopandas
+        from tqdm import tqdm
     except ImportError:
-        raise InputError("engine='dask' needs dask-geopandas: pip install 'vpgeo[dask]'", field="engine") from None
-    n, m = len(metric), len(c.ids)
-    geoms = metric.geometry.to_numpy()
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    table = np.full((n, m), np.nan)
-    access_m = np.full(n, np.nan) if c.access_tree is not None else None
-    access_idx = np.full(n, -1, dtype=np.intp) if c.access_tree is not None else None
-    if not ok.any():
-        return table, access_m, access_idx
-    frame = gpd.GeoDataFrame({"_pos": np.flatnonzero(ok)}, geometry=geoms[ok], crs=metric.crs)
-    parts = npartitions or max(1, min(int(ok.sum()) // 250_000 + 1, 512))
-    ddf = dask_geopandas.from_geopandas(frame, npartitions=parts)
-    if parts > 1:  # neighbours in one partition: the k-d tree walks the same branches
-        ddf = ddf.spatial_shuffle(by="hilbert", npartitions=parts)
-    meta = pd.DataFrame({f"d{j}": pd.Series(dtype=float) for j in range(m)})
-    meta["_pos"] = pd.Series(dtype=np.int64)
-    if c.access_tree is not None:
-        meta["_access_m"] = pd.Series(dtype=float)
-        meta["_access_idx"] = pd.Series(dtype=np.intp)
-    lazy = ddf.map_partitions(_partition_distances, c, meta=meta)
-    with _client(scheduler) as client:
-        result = client.compute(lazy, sync=True)
-    pos = result["_pos"].to_numpy()
-    table[pos] = result[[f"d{j}" for j in range(m)]].to_numpy()
-    if access_m is not None and access_idx is not None:
-        access_m[pos] = result["_access_m"].to_numpy()
-        access_idx[pos] = result["_access_idx"].to_numpy()
-    return table, access_m, access_idx
+        done = [0, 0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            pct = 100 * done[0] // total
+            if pct >= done[1] + 10 or done[0] >= total:
+                done[1] = pct
+                print(f"vpgeo score: {done[0]:,}/{total:,} rows ({pct}%)", file=sys.stderr, flush=True)
+
+        yield tick
+        return
+    with tqdm(total=total, unit="rows", desc="vpgeo score", file=sys.stderr) as bar:
+        yield bar.update
 
 
 # -------------------------------------------------------------------------------------------- scoring
 
 
-def _resolve_weights(weights: Mapping[str, float] | None, c: _Corridors) -> tuple[NDArray[np.float64], float]:
+def _resolve_weights(weights: Mapping[str, float] | None, c: CorridorSet) -> tuple[NDArray[np.float64], float]:
     """Per-corridor weights and the access weight (0 = not scored), divided by the largest."""
     m = len(c.ids)
     if not weights:
@@ -402,7 +323,7 @@ def _resolve_weights(weights: Mapping[str, float] | None, c: _Corridors) -> tupl
     default = float(weights.get("*", 1.0))
     w = np.array([float(weights.get(i, weights.get(k, default))) for i, k in zip(c.ids, c.kinds, strict=True)])
     access = float(weights.get("access", 0.0))
-    if c.access_tree is None and access > 0:
+    if not c.has_access and access > 0:
         raise InputError("weight 'access' given but access points are off or empty", field="weights")
     top = max(float(w.max()), access)
     if top <= 0:
@@ -410,76 +331,129 @@ def _resolve_weights(weights: Mapping[str, float] | None, c: _Corridors) -> tupl
     return w / top, access / top
 
 
-def _finish(
-    candidates: gpd.GeoDataFrame,
-    meas: _Measured,
-    c: _Corridors,
-    *,
-    decay: Decay,
-    half_distance_km: float,
-    max_km: float,
-    weights: Mapping[str, float] | None,
-) -> gpd.GeoDataFrame:
-    w, w_access = _resolve_weights(weights, c)
-    km = meas.per_corridor / 1000.0
-    filled = np.where(np.isnan(km), np.inf, km)
-    nearest = np.argmin(filled, axis=1) if km.shape[1] else np.zeros(len(km), dtype=np.intp)
-    dist_km = filled[np.arange(len(km)), nearest] if km.shape[1] else np.full(len(km), np.inf)
-    dist_km[~np.isfinite(dist_km)] = np.nan
-    terms = decay_score(km, decay=decay, half_distance_km=half_distance_km, max_km=max_km) * w
+@dataclass(frozen=True)
+class _Params:
+    decay: Decay
+    half_distance_km: float
+    max_km: float
+    weights: Mapping[str, float] | None
+
+
+def _terms(km: NDArray[np.float64], access_km: Any, c: CorridorSet, p: _Params) -> tuple[Any, list[str]]:
+    """Per-corridor (and access) score terms; NaN where not measured."""
+    w, w_access = _resolve_weights(p.weights, c)
+    kw = {"decay": p.decay, "half_distance_km": p.half_distance_km, "max_km": p.max_km}
+    terms = decay_score(km, **kw) * w  # type: ignore[arg-type]
     labels = list(c.ids)
-    access_km = None
-    if meas.access_m is not None:
-        access_km = meas.access_m / 1000.0
-        if w_access > 0:
-            a = decay_score(access_km, decay=decay, half_distance_km=half_distance_km, max_km=max_km)
-            terms = np.column_stack([terms, a * w_access])
-            labels.append("access")
+    if access_km is not None and w_access > 0:
+        a = decay_score(access_km, **kw)  # type: ignore[arg-type]
+        terms = np.column_stack([terms, a * w_access])
+        labels.append("access")
+    return terms, labels
+
+
+def _best_term(terms: NDArray[np.float64], beyond: NDArray[np.bool_] | None) -> tuple[Any, Any]:
+    """The best term of each row and which one; a corridor beyond the search bound scores 0."""
+    if beyond is not None:
+        pad = np.zeros((len(terms), terms.shape[1] - beyond.shape[1]), dtype=bool)
+        terms = np.where(np.column_stack([beyond, pad]), 0.0, terms)
     with np.errstate(invalid="ignore"):
-        best = np.nanargmax(np.where(np.isnan(terms), -1.0, terms), axis=1)
-    score = terms[np.arange(len(terms)), best]
-    reasons = meas.excluded_reason
-    excluded = np.array([r is not None for r in reasons], dtype=bool)
+        best = np.nanargmax(np.where(np.isnan(terms), -1.0, terms), axis=1) if terms.shape[1] else None
+    if best is None:
+        return np.full(len(terms), np.nan), np.zeros(len(terms), dtype=np.intp)
+    return terms[np.arange(len(terms)), best], best
+
+
+def _shifted(km: Any, precision_m: NDArray[np.float64], sign: float) -> Any:
+    if km is None:
+        return None
+    p = np.nan_to_num(precision_m, nan=0.0) / 1000.0
+    p = p[:, None] if np.ndim(km) == 2 else p
+    return np.maximum(km + sign * p, 0.0)
+
+
+def _score_range(meas: _Measured, c: CorridorSet, p: _Params, km: Any, access_km: Any) -> tuple[Any, Any]:
+    """Scores at the far and near ends of each candidate's precision (``score_lo``, ``score_hi``)."""
+    out = []
+    for sign in (1.0, -1.0):  # farther: the low score; nearer: the high one
+        terms = _terms(_shifted(km, meas.precision_m, sign), _shifted(access_km, meas.precision_m, sign), c, p)[0]
+        out.append(_best_term(terms, meas.m.beyond)[0])
+    return out[0], out[1]
+
+
+def _finish(candidates: gpd.GeoDataFrame, meas: _Measured, c: CorridorSet, **params: Any) -> gpd.GeoDataFrame:
+    p = _Params(**params)
+    m = meas.m
+    km = m.per_corridor_m / 1000.0
+    dist_m, nearest = c.nearest(m.per_corridor_m)
+    dist_km = dist_m / 1000.0
+    access_km = m.access_m / 1000.0 if m.access_m is not None else None
+    terms, labels = _terms(km, access_km, c, p)
+    score, best = _best_term(terms, m.beyond)
+    excluded = ~pd.isna(meas.excluded_reason)
+    skip = meas.missing | excluded
     score = np.where(meas.missing, np.nan, np.where(excluded, 0.0, score))
 
     out = candidates.copy()
+    prec = meas.precision_m
     out["distance_km"] = dist_km
-    out["nearest_corridor"] = pd.Series(np.array(c.ids, dtype=object)[nearest], index=out.index).where(
-        ~np.isnan(dist_km), None
+    out["nearest_corridor"] = pd.Series(np.array(c.ids, dtype=object)[np.maximum(nearest, 0)], index=out.index).where(
+        nearest >= 0, None
     )
     for j, cid in enumerate(c.ids):
         out[f"dist_{cid}_km"] = km[:, j]
-    if access_km is not None and meas.access_idx is not None and c.access_ids is not None:
+    if meas.search_km is not None and m.beyond is not None:
+        out["beyond_km"] = np.where(m.beyond.all(axis=1) & ~meas.missing, meas.search_km, np.nan)
+    if access_km is not None and m.access_idx is not None:
         out["access_km"] = access_km
-        out["nearest_access"] = pd.Series(c.access_ids[np.maximum(meas.access_idx, 0)], index=out.index).where(
-            meas.access_idx >= 0, None
-        )
+        i = m.access_idx
+        out["nearest_access"] = pd.Series(c.access_ids[np.maximum(i, 0)], index=out.index).where(i >= 0, None)
+        out["nearest_access_name"] = pd.Series(c.access_names[np.maximum(i, 0)], index=out.index).where(i >= 0, None)
     out["score"] = score
-    out["score_from"] = pd.Series(np.array(labels, dtype=object)[best], index=out.index).where(
-        ~meas.missing & ~excluded, None
-    )
-    out["rank"] = _rank(score, dist_km, excluded | meas.missing)
+    if np.isfinite(prec).any():
+        lo, hi = _score_range(meas, c, p, km, access_km)
+        out["score_lo"] = np.where(skip, score, lo)
+        out["score_hi"] = np.where(skip, score, hi)
+    out["score_from"] = pd.Series(np.array(labels, dtype=object)[best], index=out.index).where(~skip, None)
+    out["rank"] = rank_scores(score, dist_km, skip)
     out["excluded"] = excluded
-    out["excluded_reason"] = pd.Series(reasons, index=out.index, dtype=object)
+    out["excluded_reason"] = pd.Series(meas.excluded_reason, index=out.index, dtype=object)
     out.attrs = dict(candidates.attrs)
-    out.attrs["scoring"] = {
-        "corridors": list(c.ids),
-        "decay": decay if isinstance(decay, str) else getattr(decay, "__name__", "callable"),
-        "half_distance_km": half_distance_km,
-        "max_km": max_km,
-        "weights": dict(weights) if weights else None,
-        "corridor_provenance": c.provenance,
-    }
+    out.attrs["scoring"] = _scoring_attrs(c, p, meas.search_km)
     return out
 
 
-def _rank(score: NDArray[np.float64], dist_km: NDArray[np.float64], skip: NDArray[np.bool_]) -> pd.Series:
-    """1 = best: score descending, then distance ascending, then input order; NA for skipped rows."""
+def _scoring_attrs(c: CorridorSet, p: _Params, search_km: float | None) -> dict[str, Any]:
+    return {
+        "corridors": list(c.ids),
+        "decay": p.decay if isinstance(p.decay, str) else getattr(p.decay, "__name__", "callable"),
+        "half_distance_km": p.half_distance_km,
+        "max_km": p.max_km,
+        "weights": dict(p.weights) if p.weights else None,
+        "search_km": search_km,
+        "corridor_provenance": c.provenance,
+    }
+
+
+def rank_scores(score: NDArray[np.float64], dist_km: NDArray[np.float64], skip: NDArray[np.bool_]) -> pd.Series:
+    """1 = best: score descending, then distance ascending; equal rows share the lowest rank; NA if skipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rank_scores(np.array([0.5, 0.9, 0.5, 0.5]), np.array([2.0, 1.0, 2.0, 3.0]), np.zeros(4, bool)).tolist()
+    [2, 1, 2, 4]
+    """
     rank = pd.array(np.full(len(score), pd.NA), dtype="Int64")
     ranked = np.flatnonzero(~skip & ~np.isnan(score))
     d = np.where(np.isnan(dist_km[ranked]), np.inf, dist_km[ranked])
-    order = ranked[np.lexsort((ranked, d, -score[ranked]))]
-    rank[order] = np.arange(1, len(order) + 1)
+    s = score[ranked]
+    order = np.lexsort((ranked, d, -s))
+    so, do = s[order], d[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (so[1:] != so[:-1]) | (do[1:] != do[:-1])
+    first = np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))
+    rank[ranked[order]] = first + 1
     return pd.Series(rank)
 
 
@@ -500,6 +474,15 @@ def _candidates_frame(candidates: Any) -> gpd.GeoDataFrame:
     )
 
 
+def _check_search(search_km: float | None, max_km: float) -> None:
+    if search_km is None:
+        return
+    if not (isinstance(search_km, int | float) and math.isfinite(search_km) and search_km >= max_km):
+        raise InputError(
+            f"search_km must be a number of kilometres >= max_km ({max_km:g}), got {search_km!r}", field="search_km"
+        )
+
+
 def score_candidates(
     candidates: Any,
     corridors: Any = None,
@@ -515,6 +498,7 @@ def score_candidates(
     scheduler: Any = None,
     npartitions: int | None = None,
     progress: bool = False,
+    search_km: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Score and rank candidate sites by their distance to the corridors.
 
@@ -522,10 +506,11 @@ def score_candidates(
     ----------
     candidates : GeoDataFrame
         Points (exact and fast) or polygons/lines (GEOS distance, 0 when touching), any CRS; a GeoSeries or
-        a DataFrame with ``lon``/``lat`` columns is accepted too.
-    corridors : GeoDataFrame or path, optional
-        Corridor sections in any CRS (``corridor_id`` groups sections; ``kind`` keys weights). Default: the
-        embedded corridors in ``corridor_set``.
+        a DataFrame with ``lon``/``lat`` columns is accepted too. A ``precision_m`` column gives each
+        row's position uncertainty (``score_lo``/``score_hi``).
+    corridors : GeoDataFrame, path or CorridorSet, optional
+        Corridor sections in any CRS (``corridor_id`` groups sections; ``kind`` keys weights), or a
+        :class:`~vpgeo.measure.CorridorSet` prepared once. Default: the embedded corridors in ``corridor_set``.
     decay, half_distance_km, max_km
         The decay function and its parameters (see the module's decisions).
     weights : mapping, optional
@@ -535,7 +520,8 @@ def score_candidates(
     exclude : GeoDataFrame, path, shapely geometry, or a list of them
         Polygons whose candidates are excluded (reason from a ``reason`` or ``name`` column).
     engine : {"local", "dask"}
-        ``"dask"`` measures spatially sorted partitions on a dask.distributed cluster; results are identical.
+        ``"dask"`` measures partitions on a dask.distributed cluster; results are identical. For data
+        larger than memory use :func:`vpgeo.pipeline.score.score_dataset`.
     corridor_set : str or sequence, optional
         Corridor set or ids (see :data:`vpgeo.corridors.CORRIDOR_SETS`); default ``"plan"`` for the
         embedded layer, every corridor of a user's layer.
@@ -545,14 +531,18 @@ def score_candidates(
         Partitions for ``engine="dask"`` (default one per 250,000 rows).
     progress : bool
         Show a progress bar (tqdm if installed, else a counter on stderr) on runs of 50,000 rows or more.
+    search_km : float, optional
+        Stop the corridor search this far (≥ ``max_km``; faster); farther corridors get NaN distances and
+        ``beyond_km``.
 
     Returns
     -------
     GeoDataFrame
         The candidates, every row in order and in their own CRS, with ``distance_km``,
-        ``nearest_corridor``, ``dist_<corridor_id>_km`` per corridor, ``access_km`` and ``nearest_access``
-        (when access points are on), ``score``, ``score_from`` (the corridor, or ``"access"``, giving the
-        score), ``rank``, ``excluded``, ``excluded_reason``; ``attrs["scoring"]`` records the parameters.
+        ``nearest_corridor``, ``dist_<corridor_id>_km`` per corridor, ``access_km``, ``nearest_access`` and
+        ``nearest_access_name`` (when access points are on), ``score`` (``score_lo``/``score_hi`` with a
+        ``precision_m`` column), ``score_from`` (the corridor, or ``"access"``, giving the score), ``rank``,
+        ``excluded``, ``excluded_reason``; ``attrs["scoring"]`` records the parameters.
 
     Raises
     ------
@@ -562,32 +552,149 @@ def score_candidates(
         Candidates or corridors without a CRS.
     """
     _check_params(half_distance_km, max_km)
+    _check_search(search_km, max_km)
     if isinstance(decay, str) and decay not in DECAYS:
         raise InputError(f"unknown decay {decay!r}; use one of {', '.join(DECAYS)}", field="decay")
     frame = _candidates_frame(candidates)
-    c = _prepare_corridors(corridors, corridor_set, access_points)
-    meas = _measure(frame, c, exclude, progress, engine, scheduler=scheduler, npartitions=npartitions)
+    c = corridors if isinstance(corridors, CorridorSet) else prepare_corridors(corridors, corridor_set, access_points)
+    meas = _measure(frame, c, exclude, progress, engine, search_km, scheduler=scheduler, npartitions=npartitions)
     return _finish(frame, meas, c, decay=decay, half_distance_km=half_distance_km, max_km=max_km, weights=weights)
+
+
+# ----------------------------------------------------------------------------------------------- dask
+
+
+@contextmanager
+def dask_client(scheduler: Any = None) -> Iterator[Any]:
+    """A dask.distributed client: the one given, one connected to an address, or a threaded LocalCluster.
+
+    The local cluster has one worker with a thread per CPU: numpy and the k-d tree release the GIL and
+    nothing is pickled; inside its tasks every k-d tree query uses one thread
+    (:func:`vpgeo.nearest.default_workers`), so dask's threads are the only parallelism.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(
+            "engine='dask' needs dask-geopandas and dask.distributed: pip install 'vpgeo[dask]'", field="engine"
+        ) from None
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    if scheduler is None:
+        cluster = LocalCluster(
+            processes=False, n_workers=1, threads_per_worker=os.cpu_count() or 1, dashboard_address=":0"
+        )
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    with Client(str(scheduler)) as client:
+        yield client
+
+
+def _measure_chunk(geoms: NDArray[Any], c: CorridorSet, max_distance_m: float | None) -> Measurement:
+    return c.measure(geoms, max_distance_m=max_distance_m)
+
+
+def _concat(parts: list[Measurement]) -> Measurement:
+    def cat(name: str) -> Any:
+        values = [getattr(p, name) for p in parts]
+        return None if values[0] is None else np.concatenate(values)
+
+    fields = ("per_corridor_m", "section", "beyond", "access_m", "access_idx")
+    return Measurement(*(cat(f) for f in fields))
+
+
+def measure_dask(
+    geoms: NDArray[Any],
+    crs: Any,
+    c: CorridorSet,
+    *,
+    max_distance_m: float | None = None,
+    scheduler: Any = None,
+    npartitions: int | None = None,
+) -> Measurement:
+    """:meth:`CorridorSet.measure` of in-memory metric geometries, chunk by chunk on a dask cluster.
+
+    The corridor set is sent to every worker once (``scatter(broadcast=True)``) and the chunks are
+    scattered, so the task graph stays small. No spatial shuffle: measured, sorting 200,000 points costs
+    more than it saves (see docs/scale-out.md).
+    """
+    n = len(geoms)
+    parts = npartitions or max(1, min(n // 250_000 + 1, 512))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+    chunks = [geoms[a:b] for a, b in pairwise(bounds) if b > a]
+    if not chunks:
+        return c.measure(geoms, max_distance_m=max_distance_m)
+    with dask_client(scheduler) as client:
+        cs = client.scatter(c, broadcast=True)
+        data = client.scatter(chunks)
+        futures = client.map(_measure_chunk, data, c=cs, max_distance_m=max_distance_m, pure=False)
+        results = client.gather(futures)
+    return _concat(list(results))
 
 
 # ----------------------------------------------------------------------------------------- sensitivity
 
 
-def _default_grid(half_distance_km: float, max_km: float, decay: Decay, c: _Corridors) -> dict[str, list[Any]]:
-    grid: dict[str, list[Any]] = {
-        "max_km": [max_km * f for f in (0.5, 0.75, 1.5, 2.0)],
-        "half_distance_km": [half_distance_km * f for f in (0.5, 2.0)],
-    }
-    if isinstance(decay, str):
-        grid["decay"] = [d for d in DECAYS if d != decay]
-    # Distance ties are broken by distance, so without weights only weights can reorder the ranking:
-    # favour each corridor in turn, and add the access points.
+#: A variation counts as "robust" when it keeps at least this rank correlation and top-k overlap.
+ROBUST_SPEARMAN = 0.9
+ROBUST_TOP_K = 0.8
+
+
+def _default_grid(base: Mapping[str, Any], c: CorridorSet) -> dict[str, list[Any]]:
+    """Variations that can change the ranking.
+
+    Without weights the score is a decreasing function of the nearest distance, so decay shape and
+    half-distance can only create or break ties: what reorders candidates is how corridors (and access
+    points) are weighted against each other; the decay parameters matter once terms are mixed.
+    """
+    grid: dict[str, list[Any]] = {}
     weights: list[Any] = [{"*": 0.5, cid: 1.0} for cid in c.ids] if len(c.ids) > 1 else []
-    if c.access_tree is not None:
-        weights.append({"*": 1.0, "access": 1.0})
+    if c.has_access:
+        weights += [{"*": 1.0, "access": 1.0}, {"*": 1.0, "access": 0.5}]
     if weights:
         grid["weights"] = weights
+    grid["max_km"] = [base["max_km"] * f for f in (0.5, 2.0)]
+    mixed = bool(base["weights"]) and len(set(_resolve_weights(base["weights"], c)[0])) > 1
+    if mixed or (base["weights"] or {}).get("access"):
+        grid["half_distance_km"] = [base["half_distance_km"] * f for f in (0.5, 2.0)]
+        if isinstance(base["decay"], str):
+            grid["decay"] = [d for d in DECAYS if d != base["decay"]]
     return grid
+
+
+def _compare(baseline: NDArray[np.float64], rank: NDArray[np.float64], top_k: int) -> dict[str, Any]:
+    from scipy.stats import spearmanr
+
+    both = ~np.isnan(baseline) & ~np.isnan(rank)
+    a, b = baseline[both], rank[both]
+    rho = float(spearmanr(a, b).statistic) if both.sum() > 2 and a.std() > 0 and b.std() > 0 else np.nan
+    k = min(top_k, int(both.sum())) or 1
+    top_a = set(np.flatnonzero(both & (baseline <= k)))
+    top_b = set(np.flatnonzero(both & (rank <= k)))
+    overlap = len(top_a & top_b) / k
+    return {
+        "spearman": round(rho, 6) if not math.isnan(rho) else rho,
+        "top_k_overlap": overlap,
+        "mean_abs_rank_change": float(np.abs(a - b).mean()) if both.any() else np.nan,
+        "n_ranked": int(both.sum()),
+        "robust": bool((math.isnan(rho) or rho >= ROBUST_SPEARMAN) and overlap >= ROBUST_TOP_K),
+    }
+
+
+def _summary(table: pd.DataFrame, top_k: int) -> str:
+    varied = table[table["parameter"] != "baseline"]
+    if varied.empty:
+        return "No variation was tried."
+    weak = varied[~varied["robust"]]
+    if weak.empty:
+        return (
+            f"The ranking is robust: all {len(varied)} variations keep Spearman ≥ {ROBUST_SPEARMAN:g} and "
+            f"≥ {ROBUST_TOP_K:.0%} of the top {top_k}."
+        )
+    names = ", ".join(f"{p} = {v}" for p, v in zip(weak["parameter"], weak["value"], strict=True))
+    return f"The ranking depends on {len(weak)} of {len(varied)} variations: {names}."
 
 
 def sensitivity(
@@ -598,19 +705,23 @@ def sensitivity(
     top_k: int = 10,
     **options: Any,
 ) -> pd.DataFrame:
-    """How stable the ranking is when one parameter changes at a time.
+    """How stable the ranking is when one parameter changes at a time, and whether it is robust.
 
     Distances are measured once; each variation of ``param_grid`` (``decay``, ``half_distance_km``,
-    ``max_km``, ``weights``; by default halving/doubling the distances, the other decays, and weights
-    favouring each corridor in turn and the access points) re-scores them and is compared with the
-    baseline (``options``, else the defaults of :func:`score_candidates`) over the rows ranked in both.
+    ``max_km``, ``weights``) re-scores them and is compared with the baseline (``options``, else the
+    defaults of :func:`score_candidates`) over the rows ranked in both. The default grid varies what can
+    change a ranking: weights favouring each corridor in turn and the access points, ``max_km``, and the
+    decay shape and half-distance when the baseline mixes weighted terms (with one unweighted distance
+    any decreasing decay gives the same order).
 
     Returns
     -------
     DataFrame
         One row per variation: ``parameter``, ``value``, ``spearman`` (rank correlation with the baseline),
         ``top_k_overlap`` (share of the baseline's top ``top_k`` still in the top ``top_k``),
-        ``mean_abs_rank_change``, ``n_ranked``; the first row is the baseline itself.
+        ``mean_abs_rank_change``, ``n_ranked``, ``robust`` (Spearman ≥ :data:`ROBUST_SPEARMAN` and
+        overlap ≥ :data:`ROBUST_TOP_K`); the first row is the baseline itself. ``attrs["robust"]`` is
+        true when every variation is, and ``attrs["summary"]`` says so in one sentence.
 
     Examples
     --------
@@ -620,14 +731,14 @@ def sensitivity(
     ...                         crs="EPSG:5897")
     >>> pts = gpd.GeoDataFrame(geometry=[Point(1000 * i, 700 * i) for i in range(20)], crs="EPSG:5897")
     >>> t = sensitivity(pts, road, access_points=False, top_k=5, param_grid={"max_km": [5.0, 20.0]})
-    >>> t[["parameter", "value", "spearman", "top_k_overlap"]]
-      parameter     value  spearman  top_k_overlap
-    0  baseline  baseline       1.0            1.0
-    1    max_km       5.0       1.0            1.0
-    2    max_km      20.0       1.0            1.0
+    >>> t[["parameter", "value", "spearman", "top_k_overlap", "robust"]]
+      parameter     value  spearman  top_k_overlap  robust
+    0  baseline  baseline       1.0            1.0    True
+    1    max_km       5.0       1.0            1.0    True
+    2    max_km      20.0       1.0            1.0    True
+    >>> t.attrs["summary"]
+    'The ranking is robust: all 2 variations keep Spearman ≥ 0.9 and ≥ 80% of the top 5.'
     """
-    from scipy.stats import spearmanr
-
     allowed = {"decay", "half_distance_km", "max_km", "weights"}
     base = {
         "decay": options.pop("decay", "linear"),
@@ -638,16 +749,15 @@ def sensitivity(
     if top_k < 1:
         raise InputError(f"top_k must be >= 1, got {top_k}", field="top_k")
     frame = _candidates_frame(candidates)
-    c = _prepare_corridors(corridors, options.pop("corridor_set", None), options.pop("access_points", True))
-    grid = (
-        dict(param_grid)
-        if param_grid is not None
-        else _default_grid(base["half_distance_km"], base["max_km"], base["decay"], c)
-    )
+    c = prepare_corridors(corridors, options.pop("corridor_set", None), options.pop("access_points", True))
+    grid = dict(param_grid) if param_grid is not None else _default_grid(base, c)
     for key in grid:
         if key not in allowed:
             raise InputError(f"param_grid key {key!r} unknown; use {', '.join(sorted(allowed))}", field="param_grid")
     engine = options.pop("engine", "local")
+    search = options.get("search_km")
+    for value in grid.get("max_km", []) if search is not None else []:
+        _check_search(search, value)  # a bound below a varied max_km would score corridors it never saw
     meas = _measure(frame, c, options.pop("exclude", None), options.pop("progress", False), engine, **options)
     baseline = _finish(frame, meas, c, **base)["rank"].to_numpy(dtype=float, na_value=np.nan)
     rows: list[dict[str, Any]] = []
@@ -656,25 +766,13 @@ def sensitivity(
     for key, value in variations:
         params = dict(base) if key == "baseline" else {**base, key: value}
         rank = _finish(frame, meas, c, **params)["rank"].to_numpy(dtype=float, na_value=np.nan)
-        both = ~np.isnan(baseline) & ~np.isnan(rank)
-        a, b = baseline[both], rank[both]
-        rho = float(spearmanr(a, b).statistic) if both.sum() > 2 and a.std() > 0 and b.std() > 0 else np.nan
-        k = min(top_k, int(both.sum())) or 1
-        top_a = set(np.flatnonzero(both & (baseline <= k)))
-        top_b = set(np.flatnonzero(both & (rank <= k)))
-        rows.append(
-            {
-                "parameter": key,
-                "value": value if isinstance(value, str | int | float) else repr(value),
-                "spearman": round(rho, 6) if not math.isnan(rho) else rho,
-                "top_k_overlap": len(top_a & top_b) / k,
-                "mean_abs_rank_change": float(np.abs(a - b).mean()) if both.any() else np.nan,
-                "n_ranked": int(both.sum()),
-            }
-        )
+        shown = value if isinstance(value, str | int | float) else repr(value)
+        rows.append({"parameter": key, "value": shown, **_compare(baseline, rank, top_k)})
     table = pd.DataFrame(rows)
     table.attrs["top_k"] = top_k
     table.attrs["baseline"] = {k: (v if not callable(v) else repr(v)) for k, v in base.items()}
+    table.attrs["robust"] = bool(table["robust"].all())
+    table.attrs["summary"] = _summary(table, top_k)
     return table
 
 
@@ -715,196 +813,3 @@ def plot_sensitivity(table: pd.DataFrame, path: str | Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
-
-
-# ---------------------------------------------------------------------------------------------- files
-
-
-def _read_any(path: Path, **kw: Any) -> pd.DataFrame:
-    from vpgeo.io import read_table
-
-    return read_table(path, **kw)
-
-
-_LON = ("lon", "lng", "long", "longitude", "x", "kinh do", "kinh_do", "kinhdo")
-_LAT = ("lat", "latitude", "y", "vi do", "vi_do", "vido")
-
-
-def _guess(columns: Sequence[str], names: Sequence[str]) -> str | None:
-    from vpgeo.text import fold
-
-    folded = {fold(str(col)).replace("_", " "): col for col in columns}
-    # a merged two-row XLSX header is read as "Tọa độ / Kinh độ": its lower row names the column
-    lower = {fold(str(col).rsplit(" / ", 1)[1]).replace("_", " "): col for col in columns if " / " in str(col)}
-    for table in (folded, lower):
-        for n in names:
-            hit = table.get(n.replace("_", " "))
-            if hit is not None:
-                return str(hit)
-    return None
-
-
-#: Distance beyond the (approximate, ±1.5 km) provincial boundary at which a candidate is flagged.
-OUTSIDE_MARGIN_M = 2_000.0
-
-
-def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
-    """Per-row flags for ``vpgeo score``: what the reader did (text cut, geometry repaired) and positions
-    more than :data:`OUTSIDE_MARGIN_M` outside the province (scored all the same, but likely a mistake)."""
-    from vpgeo.boundaries import load_districts
-
-    reader = df.attrs.get("row_flags") or {}
-    rows = df["_row"].tolist() if "_row" in df.columns else [None] * len(df)
-    flags: list[list[str]] = [list(reader.get(r, [])) for r in rows]
-    geoms = result.geometry
-    present = (geoms.notna() & ~geoms.is_empty).to_numpy()
-    for i in np.flatnonzero(~present):
-        flags[i].append("no_position: not scored or ranked")
-    if present.any() and geoms.crs is not None:
-        province = to_metric(load_districts(source="approx"), operation="flagging candidates outside the province")
-        area = shapely.buffer(shapely.union_all(province.geometry.to_numpy()), OUTSIDE_MARGIN_M)
-        shapely.prepare(area)
-        metric = to_metric(gpd.GeoSeries(geoms[present].to_numpy(), crs=geoms.crs), operation=_OP)
-        inside = shapely.intersects(area, metric.to_numpy())
-        for i, ok in zip(np.flatnonzero(present), inside, strict=True):
-            if not ok:
-                flags[i].append(
-                    f"outside_province: more than {OUTSIDE_MARGIN_M / 1000:g} km outside Vĩnh Phúc (scored anyway)"
-                )
-    return pd.Series([";".join(f) for f in flags], index=result.index, dtype=object)
-
-
-@contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    """A callback advancing a progress bar: tqdm when installed, else a counter on stderr."""
-    if not enabled or total < _PROGRESS_MIN:
-        yield None
-        return
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        done = [0, 0]
-
-        def tick(n: int) -> None:
-            done[0] += n
-            pct = 100 * done[0] // total
-            if pct >= done[1] + 10 or done[0] >= total:
-                done[1] = pct
-                print(f"vpgeo score: {done[0]:,}/{total:,} rows ({pct}%)", file=sys.stderr, flush=True)
-
-        yield tick
-        return
-    with tqdm(total=total, unit="rows", desc="vpgeo score", file=sys.stderr) as bar:
-        yield bar.update
-
-
-def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
-    """Candidates given by address: placed at their commune's point; unplaced rows keep no geometry."""
-    from shapely.geometry import Point
-
-    from vpgeo.geocoding import geocode
-    from vpgeo.io import read_table
-
-    raw = read_table(src)
-    placed = geocode(raw, address=address_col)
-    geoms = [
-        Point(x, y) if pd.notna(x) and pd.notna(y) else None for x, y in zip(placed["lon"], placed["lat"], strict=True)
-    ]
-    out = gpd.GeoDataFrame(placed, geometry=geoms, crs="EPSG:4326")
-    out.attrs.update(raw.attrs)
-    return out
-
-
-def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[str, Any]:
-    """Read candidates from a file, score them, write the result; return a summary for the CLI.
-
-    Parameters
-    ----------
-    input : str or Path
-        CSV/XLSX with longitude/latitude columns (found by name: lon/lat, longitude/latitude, x/y,
-        kinh độ/vĩ độ, or given as ``lon_col``/``lat_col``) or with an address column (``address_col``:
-        geocoded first with :func:`vpgeo.geocode`, at the precision of a commune), GeoJSON, GeoPackage,
-        Shapefile or (Geo)Parquet.
-    output : str or Path
-        The result; its extension chooses the format (``.csv``, ``.geojson``, ``.gpkg``, ``.parquet`` …).
-    **options
-        ``lon_col``, ``lat_col``, ``crs`` (of the input's coordinates); ``corridors`` (a path or layer),
-        ``exclude`` (paths or layers); ``rejects`` (path for rows not ranked, optional); everything else is
-        passed to :func:`score_candidates`.
-
-    Returns
-    -------
-    dict
-        ``rows_in``, ``rows_out``, ``ranked``, ``excluded`` (count per reason), ``flagged`` (rows with a
-        flag), ``corridors``, ``top`` (the best five rows' rank, distance and score), ``output``, ``notes``
-        (from the reader).
-
-    Notes
-    -----
-    Every input row is in the output, in order. Its ``flags`` column (empty when clean; an input column
-    of that name is kept as ``flags_input``) says what was wrong with the row and what was done: text cut to
-    :data:`vpgeo.io.MAX_TEXT` characters, an invalid geometry repaired, a position more than
-    :data:`OUTSIDE_MARGIN_M` outside the province (scored anyway). Rows without a position are not ranked
-    (``excluded_reason`` "no geometry") and go to ``rejects`` too when it is given.
-    """
-    from vpgeo.io import write_table
-
-    src = Path(input)
-    lon_col, lat_col, crs = options.pop("lon_col", None), options.pop("lat_col", None), options.pop("crs", None)
-    rejects_path = options.pop("rejects", None)
-    address_col = options.pop("address_col", None)
-    if address_col is not None:
-        df = _geocoded(src, address_col)
-    else:
-        df = _read_any(src, lon_col=lon_col, lat_col=lat_col, crs=crs)
-    if not isinstance(df, gpd.GeoDataFrame):
-        lon, lat = _guess(df.columns, _LON), _guess(df.columns, _LAT)
-        if lon is None or lat is None:
-            raise InputError(
-                "no geometry and no longitude/latitude columns found; give --lon-col and --lat-col "
-                "(for addresses, run 'vpgeo geocode' first and score its output)",
-                path=str(src),
-            )
-        df = _read_any(src, lon_col=lon, lat_col=lat, crs=crs)
-    notes = list(df.attrs.get("io_notes", []))
-    exclude = options.pop("exclude", None)
-    if isinstance(exclude, list | tuple) and not exclude:
-        exclude = None
-    options.setdefault("progress", True)
-    result = score_candidates(df, options.pop("corridors", None), exclude=exclude, **options)
-    if "flags" in result.columns:
-        result = result.rename(columns={"flags": "flags_input"})
-    result["flags"] = _row_flags(df, result)
-    written = write_table(result, output)
-    reasons = result["excluded_reason"].dropna().value_counts().to_dict()
-    if rejects_path is not None:
-        from vpgeo.io import write_rejects
-
-        skipped = result[result["rank"].isna()].copy()
-        skipped["reason"] = skipped["excluded_reason"].fillna("not ranked")
-        if "_row" not in skipped.columns:
-            skipped["_row"] = np.flatnonzero(result["rank"].isna().to_numpy()) + 1
-        write_rejects(skipped, rejects_path)
-    ranked = result[result["rank"].notna()].sort_values("rank").head(5)
-    name_col = next((col for col in ("name", "ten", "site", "id") if col in result.columns), None)
-    top = [
-        {
-            **({"name": row[name_col]} if name_col else {}),
-            "rank": int(row["rank"]),
-            "distance_km": round(float(row["distance_km"]), 3),
-            "score": round(float(row["score"]), 4),
-        }
-        for _, row in ranked.iterrows()
-    ]
-    return {
-        "input": str(src),
-        "output": str(written),
-        "rows_in": len(df),
-        "rows_out": len(result),
-        "ranked": int(result["rank"].notna().sum()),
-        "flagged": int((result["flags"] != "").sum()),
-        "excluded": {str(k): int(v) for k, v in reasons.items()},
-        "corridors": result.attrs["scoring"]["corridors"],
-        "top": top,
-        "notes": notes,
-    }

@@ -28,7 +28,10 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import math
+import struct
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,14 +45,14 @@ from scipy import ndimage
 
 from vpgeo.crs import METRIC, to_metric
 from vpgeo.errors import InputError
-from vpgeo.scoring import Decay, _check_params, _prepare_corridors, _resolve_weights, decay_score
+from vpgeo.scoring import Decay, _check_params, _resolve_weights, decay_score, prepare_corridors
 
 __all__ = ["Surface", "suitability_surface"]
 
 _SAMPLE = 20  # samples per cell along the lines
 
 
-@dataclass
+@dataclass(repr=False)
 class Surface:
     """A scored grid in EPSG:5897.
 
@@ -185,12 +188,73 @@ class Surface:
         v[inside] = self.score[row[inside], col[inside]]
         return _colour(v), [[south, west], [north, east]]
 
+    def summary(self) -> dict[str, Any]:
+        """The figures the notebook and ``repr`` show: size, coverage and the score distribution."""
+        finite = self.score[np.isfinite(self.score)]
+        rows, cols = self.score.shape
+        return {
+            "cells": f"{rows:,} × {cols:,} ({self.resolution_m:g} m)",
+            "cells scored": int(finite.size),
+            "score min / mean / max": (
+                f"{finite.min():.3f} / {finite.mean():.3f} / {finite.max():.3f}" if finite.size else "—"
+            ),
+            "share scoring > 0": f"{(finite > 0).mean():.1%}" if finite.size else "—",
+            "share scoring ≥ 0.5": f"{(finite >= 0.5).mean():.1%}" if finite.size else "—",
+            "distance error bound": f"± {self.max_error_m:.0f} m",
+            "corridors": ", ".join(str(c) for c in self.meta.get("corridors", [])),
+            "decay": (
+                f"{self.meta.get('decay')} (half {self.meta.get('half_distance_km')} km, "
+                f"max {self.meta.get('max_km')} km)"
+            ),
+            "crs": self.crs,
+        }
+
+    def __repr__(self) -> str:
+        info = self.summary()
+        return (
+            f"Surface({info['cells']}, {info['cells scored']:,} cells scored, score {info['score min / mean / max']})"
+        )
+
+    def _repr_html_(self) -> str:
+        """A small table of the figures and a thumbnail of the score (for notebooks); text is escaped."""
+        import html
+
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in self.summary().items()
+        )
+        thumb = base64.b64encode(_png(_colour(_thumbnail(self.score)))).decode("ascii")
+        return (
+            "<div style='display:flex;gap:1em;align-items:flex-start'>"
+            f"<table><caption>Suitability surface</caption>{rows}</table>"
+            f"<img alt='score thumbnail (pale: 0, dark red: 1)' src='data:image/png;base64,{thumb}'/></div>"
+        )
+
     def _layer(self, layer: str) -> NDArray[np.float32]:
         if layer == "score":
             return self.score
         if layer == "distance_km":
             return self.distance_km
         raise InputError(f"unknown layer {layer!r}; use 'score' or 'distance_km'", field="layer")
+
+
+def _thumbnail(v: NDArray[np.float32], size: int = 240) -> NDArray[np.float32]:
+    """Every k-th cell so the longer side is at most ``size`` pixels."""
+    step = max(1, math.ceil(max(v.shape) / size))
+    out: NDArray[np.float32] = v[::step, ::step]
+    return out
+
+
+def _png(rgba: NDArray[np.uint8]) -> bytes:
+    """A PNG file of an RGBA image (no dependency: zlib and the PNG chunk format)."""
+    h, w = rgba.shape[:2]
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + rgba[r].tobytes() for r in range(h))  # filter type 0 per row
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
 
 
 def _colour(v: NDArray[np.float32]) -> NDArray[np.uint8]:
@@ -283,7 +347,7 @@ def suitability_surface(
         raise InputError(f"resolution_m must be a positive number, got {resolution_m!r}", field="resolution_m")
     if weights and "access" in weights:
         raise InputError("the 'access' weight is not supported by suitability_surface", field="weights")
-    c = _prepare_corridors(corridors, corridor_set, False)
+    c = prepare_corridors(corridors, corridor_set, False)
     w, _ = _resolve_weights(weights, c)
     res = float(resolution_m)
     outline = _outline() if bounds is None else None
