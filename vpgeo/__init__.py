@@ -46,10 +46,12 @@ _EXPORTS: dict[str, str] = {
     "plan_map": "maps",
     "save_map": "maps",
     "save_png": "maps",
+    "CorridorSet": "measure",
     "corridor_distances": "measure",
     "corridor_rings": "measure",
     "LineIndex": "nearest",
     "build_report": "pipeline",
+    "score_dataset": "pipeline",
     "PLAN": "rules",
     "RuleResult": "rules",
     "check_priority_rule": "rules",
@@ -85,9 +87,9 @@ if TYPE_CHECKING:  # static tools see the eager imports
     from vpgeo.geocoding import CommuneMatch, geocode, resolve_commune
     from vpgeo.io import read_table, write_table
     from vpgeo.maps import plan_map, save_map, save_png
-    from vpgeo.measure import corridor_distances, corridor_rings
+    from vpgeo.measure import CorridorSet, corridor_distances, corridor_rings
     from vpgeo.nearest import LineIndex
-    from vpgeo.pipeline import build_report
+    from vpgeo.pipeline import build_report, score_dataset
     from vpgeo.rules import PLAN, RuleResult, check_priority_rule
     from vpgeo.scoring import plot_sensitivity, score_candidates, sensitivity
     from vpgeo.sites import prepare_sites

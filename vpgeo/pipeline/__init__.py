@@ -20,10 +20,11 @@ _EXPORTS: dict[str, str] = {
     "ReportResult": "vpgeo.pipeline.report",
     "build_report": "vpgeo.pipeline.report",
     "score_file": "vpgeo.pipeline.score",
+    "score_dataset": "vpgeo.pipeline.score",
     "geocode_file": "vpgeo.geocoding",
 }
 
-__all__ = ["ReportResult", "build_report", "geocode_file", "score_file"]
+__all__ = ["ReportResult", "build_report", "geocode_file", "score_dataset", "score_file"]
 
 
 def __getattr__(name: str) -> Any:
@@ -42,3 +43,4 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static tools see the eager imports
     from vpgeo.geocoding import geocode_file
     from vpgeo.pipeline.report import ReportResult, build_report
+    from vpgeo.pipeline.score import score_dataset, score_file
