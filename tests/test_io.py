@@ -49,7 +49,7 @@ def test_missing_file_folder_empty_unknown(tmp_path: Path) -> None:
 
 def test_broken_csv_and_json(tmp_path: Path) -> None:
     (tmp_path / "fields.csv").write_text("a,b\n1,2\n3,4,5,6\n", encoding="utf-8")
-    _bad(tmp_path / "fields.csv", "broken CSV")
+    _bad(tmp_path / "fields.csv", r"record 2 \(line 3\) has 4 ','-separated fields but the header has 2")
     (tmp_path / "broken.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     _bad(tmp_path / "broken.geojson", "broken JSON .*line 1")
     (tmp_path / "notgeo.json").write_text('{"a": 1}', encoding="utf-8")
