@@ -689,7 +689,7 @@ def _read_file(path: Path, suffix: str, notes: list[str], layer: str | None) -> 
         kwargs["layer"] = chosen
     codec = _shp_codec(path) if suffix == ".shp" else None
     if codec is not None:
-        kwargs["encoding"] = "latin-1"  # bytes as they are; decoded below
+        kwargs["encoding"] = "ISO-8859-1"  # bytes as they are (GDAL knows this name, not "latin-1")
     gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
     if codec is not None:
         gdf = _recode_texts(gdf, codec, path, notes)
