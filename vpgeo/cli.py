@@ -444,7 +444,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
-    from vpgeo import boundaries
+    from vpgeo import downloads as boundaries  # the download registry only: no geopandas for 'data list'
 
     if args.data_command == "list":
         print("name\tcached\tlicence\tvintage\tdescription")
