@@ -193,7 +193,7 @@ def test_report_with_projected_sites_does_not_suggest_crs(tmp_path: Path, capsys
 
 
 def test_every_option_has_help_and_shows_its_default() -> None:
-    from vpgeo.cli import command_parsers
+    from vpgeo.cli import command_parsers, show_default
 
     for command, parser in command_parsers().items():
         text = parser.format_help()
@@ -202,7 +202,9 @@ def test_every_option_has_help_and_shows_its_default() -> None:
                 continue
             assert action.help, (command, action.dest)
             if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
-                assert f"(default: {action.default})" in " ".join(text.split()), (command, action.dest)
+                assert f"(default: {show_default(action.default)})" in " ".join(text.split()), (command, action.dest)
+            elif action.option_strings and action.default is None and not action.required:
+                assert "default" in (action.help or ""), (command, action.dest)  # says what happens without it
 
 
 @pytest.mark.parametrize(

@@ -42,11 +42,29 @@ OUT_EXTENSIONS = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".shp", ".parqu
 _MAX_KM = 1000.0
 
 
+def show_default(value: object) -> str:
+    """A default as the user would type it: ``2 5 10`` for a list of km."""
+    if isinstance(value, list | tuple):
+        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class _Help(argparse.HelpFormatter):
+    """Every option's default after its help, unless the help already says what the default is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        quiet = action.default in (None, False, argparse.SUPPRESS) or action.required or not action.option_strings
+        if quiet or "default" in text:
+            return text
+        return f"{text} (default: {show_default(action.default)})".replace("%", "%%")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one line, like every other bad input, and shows every default."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
@@ -124,7 +142,7 @@ def _report_parser(sub: Any) -> None:
     r.add_argument("--out", required=True, type=Path, help="folder to write (refused when not empty)")
     r.add_argument("--force", action="store_true", help="overwrite a non-empty --out (files of the last run go)")
     r.add_argument("--buffer-km", type=_km, default=5.0, help="buffer B of the priority rule, km")
-    r.add_argument("--rings", type=_km_list, default=[2.0, 5.0, 10.0], help="distance bands, km ('2 5 10')")
+    r.add_argument("--rings", type=_km_list, default=[2.0, 5.0, 10.0], help="distance bands, km")
     r.add_argument(
         "--corridor-set",
         default=None,
@@ -133,9 +151,17 @@ def _report_parser(sub: Any) -> None:
         "corridor of a --corridors file)",
     )
     r.add_argument("--applies-to", default=DEFAULT_APPLIES_TO, help="sites the rule applies to")
-    r.add_argument("--sites", type=Path, help="your own site table (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)")
+    r.add_argument(
+        "--sites",
+        type=Path,
+        help="your own site table (CSV, XLSX, GeoJSON, GeoPackage, Shapefile) (default: the embedded sites)",
+    )
     _add_reading(r, "--sites")
-    r.add_argument("--corridors", type=Path, help="your own corridor lines (any CRS, VN-2000 included)")
+    r.add_argument(
+        "--corridors",
+        type=Path,
+        help="your own corridor lines, any CRS, VN-2000 included (default: the embedded corridors)",
+    )
     r.add_argument(
         "--point-precision-m",
         type=_metres,
@@ -158,11 +184,13 @@ def _geocode_parser(sub: Any) -> None:
     g.add_argument("--out", required=True, type=Path, help="output file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile)")
     _add_reading(g, "the input")
     how = g.add_mutually_exclusive_group()
-    how.add_argument("--address-col", help="column with a free-text Vietnamese address")
-    how.add_argument("--commune-col", help="column with a commune/ward name")
-    how.add_argument("--lon-col", help="longitude column (with --lat-col)")
-    g.add_argument("--district-col", help="district column (with --commune-col)")
-    g.add_argument("--lat-col", help="latitude column (with --lon-col)")
+    how.add_argument("--address-col", help="column with a free-text Vietnamese address (default: none)")
+    how.add_argument("--commune-col", help="column with a commune/ward name (default: none)")
+    how.add_argument(
+        "--lon-col", help="longitude column, with --lat-col (default: none; a spatial file is placed by its geometry)"
+    )
+    g.add_argument("--district-col", help="district column, with --commune-col (default: none)")
+    g.add_argument("--lat-col", help="latitude column, with --lon-col (default: none)")
     g.add_argument(
         "--boundaries",
         default="auto",
@@ -179,7 +207,9 @@ def _score_parser(sub: Any) -> None:
     _add_reading(s, "the input")
     s.add_argument("--lon-col", help="longitude column of a CSV (default: found by name)")
     s.add_argument("--lat-col", help="latitude column of a CSV (default: found by name)")
-    s.add_argument("--address-col", help="address column: candidates are geocoded first (commune precision)")
+    s.add_argument(
+        "--address-col", help="address column: candidates are geocoded first, at commune precision (default: none)"
+    )
     s.add_argument("--corridors", type=Path, help="your own corridor lines (default: the embedded ones)")
     s.add_argument(
         "--corridor-set",
@@ -187,8 +217,14 @@ def _score_parser(sub: Any) -> None:
         help="for the embedded corridors: plan, plan-provincial-rr4, expressway, all, or ids; a --corridors "
         "file is used whole unless this is given (default: plan)",
     )
-    s.add_argument("--crs", help="CRS of the input coordinates when the file does not say (e.g. EPSG:5897)")
-    s.add_argument("--rejects", type=Path, help="write rows that could not be scored here, with the reason")
+    s.add_argument(
+        "--crs",
+        help="CRS of the input coordinates when the file does not say, e.g. EPSG:5897 "
+        "(default: the file's, else EPSG:4326)",
+    )
+    s.add_argument(
+        "--rejects", type=Path, help="write rows that could not be scored here, with the reason (default: not written)"
+    )
     s.add_argument("--npartitions", type=_count, help="partitions for --engine dask (default: one per core)")
     s.add_argument(
         "--decay", choices=["linear", "exponential", "gaussian", "step"], default="linear", help="score vs distance"
@@ -197,7 +233,7 @@ def _score_parser(sub: Any) -> None:
     s.add_argument("--max-km", type=_positive_km, default=10.0, help="distance beyond which the score is 0, km")
     s.add_argument("--weights", type=_weights, help="corridor weights, e.g. 'CT05=1,RR5=0.5' (default: all 1)")
     s.add_argument("--no-access-points", action="store_true", help="do not measure access points")
-    s.add_argument("--exclude", type=Path, action="append", help="polygons to exclude (repeatable)")
+    s.add_argument("--exclude", type=Path, action="append", help="polygons to exclude, repeatable (default: none)")
     s.add_argument("--engine", choices=["local", "dask"], default="local", help='dask needs: pip install "vpgeo[dask]"')
     s.add_argument("--scheduler", help="dask scheduler address for --engine dask (default: a local cluster)")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
