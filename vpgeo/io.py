@@ -974,15 +974,7 @@ def read_table(
     vpgeo.errors.InputError: no/such/file.csv: file not found; check the path (relative paths start ...
     """
     p = check_input_file(path)
-    suffix = p.suffix.lower()
-    if suffix not in READ_EXTENSIONS:
-        if suffix == ".xls":
-            raise _fail(p, "old Excel .xls format is not read", "save it as .xlsx (Excel: Save As → Excel Workbook)")
-        raise _fail(
-            p,
-            f"unknown file type {suffix or '(no extension)'!r}",
-            "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
-        )
+    suffix = _readable_suffix(p)
     if (lon_col is None) != (lat_col is None):
         raise InputError(
             "give both a longitude and a latitude column, or neither", path=str(p), field=lon_col or lat_col
@@ -1011,6 +1003,19 @@ def read_table(
     df.attrs["row_flags"] = row_flags
     df.attrs["source_path"] = str(p)
     return df
+
+
+def _readable_suffix(p: Path) -> str:
+    suffix = p.suffix.lower()
+    if suffix not in READ_EXTENSIONS:
+        if suffix == ".xls":
+            raise _fail(p, "old Excel .xls format is not read", "save it as .xlsx (Excel: Save As → Excel Workbook)")
+        raise _fail(
+            p,
+            f"unknown file type {suffix or '(no extension)'!r}",
+            "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
+        )
+    return suffix
 
 
 def _read_any(
@@ -1371,7 +1376,9 @@ def check_out_dir(out: str | Path, *, force: bool) -> Path:
     if p.exists() and not p.is_dir():
         raise _fail(p, "is a file, not a folder", "give --out a folder name (it is created if missing)")
     if p.is_dir():
-        content = sorted(x.name for x in p.iterdir())
+        from vpgeo._output import LOCK, MANIFEST
+
+        content = sorted(x.name for x in p.iterdir() if x.name not in {LOCK, MANIFEST})
         if content and not force:
             raise _fail(
                 p,
