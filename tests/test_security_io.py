@@ -349,3 +349,20 @@ def test_one_absurd_coordinate_rejects_that_row_only(tmp_path: Path) -> None:
     csv.write_text("ten,lon,lat\nA,105.6,21.3\nB,105.7,21.35\nC,1e300,21.3\n", encoding="utf-8")
     pts = read_table(csv, lon_col="lon", lat_col="lat")
     assert pts.geometry.isna().tolist() == [False, False, True]
+    assert list(pts.attrs["row_flags"]) == [3]
+
+
+def test_gdal_warnings_while_reading_become_notes(tmp_path: Path) -> None:
+    import warnings
+
+    path = tmp_path / "odd.geojson"
+    feats = [
+        {"type": "Feature", "properties": {"ten": "A"}, "geometry": {"type": "Point", "coordinates": []}},
+        {"type": "Feature", "properties": {"ten": "B"}, "geometry": {"type": "Point", "coordinates": [105.6, 21.3]}},
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reading must not warn at all
+        df = read_table(path)
+    assert df["ten"].tolist() == ["A", "B"]
+    assert any("Invalid coord dimension" in n for n in df.attrs["io_notes"])

@@ -43,6 +43,7 @@ __all__ = [
     "check_out_file",
     "deferred_interrupt",
     "lock_for",
+    "write_text",
 ]
 
 #: The file in an output folder that lists what the last run wrote (relative names).
@@ -160,6 +161,16 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return dest
+
+
+def write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
+    """:func:`atomic_write` of a text file (for HTML, JSON, Markdown outputs).
+
+    >>> d = Path(tempfile.mkdtemp())
+    >>> write_text(d / "a.md", "# Vĩnh Phúc").read_text(encoding="utf-8")
+    '# Vĩnh Phúc'
+    """
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding=encoding))
 
 
 def check_out_file(path: str | Path, *, force: bool) -> Path:

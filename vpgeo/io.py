@@ -836,7 +836,13 @@ def _find_column(df: pd.DataFrame, name: str, path: Path, option: str, notes: li
 
 
 def _points(
-    df: pd.DataFrame, lon_col: str, lat_col: str, crs: str | None, path: Path, notes: list[str]
+    df: pd.DataFrame,
+    lon_col: str,
+    lat_col: str,
+    crs: str | None,
+    path: Path,
+    notes: list[str],
+    row_flags: dict[int, list[str]],
 ) -> gpd.GeoDataFrame:
     lon = df[lon_col].map(parse_coordinate)
     lat = df[lat_col].map(parse_coordinate)
@@ -865,10 +871,14 @@ def _points(
                 _VN2000_FIX + hint,
             )
         ok &= ~impossible(x, y)  # one absurd row loses its geometry (and is rejected), not the file
-    bad = int((~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy()).sum())
-    if bad:
-        rows = df.loc[~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy(), _ROW].tolist()[:10]
-        notes.append(f"{bad} row(s) with unreadable or impossible coordinates have no geometry (rows {rows})")
+    given = (df[lon_col].notna() | df[lat_col].notna()).to_numpy()
+    if (~ok & given).any():
+        rows = df.loc[~ok & given, _ROW].tolist()
+        notes.append(
+            f"{len(rows)} row(s) with unreadable or impossible coordinates have no geometry (rows {rows[:10]})"
+        )
+        for r in rows:
+            row_flags.setdefault(int(r), []).append(f"coordinates in {lon_col!r}/{lat_col!r} not usable: no geometry")
     if (
         lon.map(lambda v: v is not None).any()
         and df[lon_col].map(lambda v: isinstance(v, str) and "," in v and "." not in v).any()
@@ -998,7 +1008,7 @@ def read_table(
         if isinstance(df, gpd.GeoDataFrame):
             notes.append(f"the file's own geometry replaced by points from {lon_col!r}/{lat_col!r}")
             df = pd.DataFrame(df.drop(columns=df.geometry.name))
-        df = _points(df, lon_col, lat_col, crs, p, notes)
+        df = _points(df, lon_col, lat_col, crs, p, notes, row_flags)
     df.attrs.update(attrs)
     df.attrs["io_notes"] = notes
     df.attrs["row_flags"] = row_flags
