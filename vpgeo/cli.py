@@ -369,6 +369,9 @@ def _selected(path: Path | None, args: argparse.Namespace) -> Iterator[None]:
 def _report(args: argparse.Namespace) -> int:
     from vpgeo._output import OutputDir
 
+    if (args.sheet or args.layer) and args.sites is None:
+        raise VpgeoError("--sheet and --layer choose the part of --sites to read; give --sites too")
+
     with OutputDir(args.out, force=args.force, known=REPORT_FILES) as out, _selected(args.sites, args):
         from vpgeo.report import build_report
 

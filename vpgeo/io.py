@@ -1228,15 +1228,15 @@ def _write_xlsx(flat: pd.DataFrame, tmp: Path) -> None:
     ws = wb.create_sheet("data")
 
     def cell(v: object) -> Any:
-        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
-            return None
         if isinstance(v, np.generic):
             v = v.item()
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            return None
+        if not (isinstance(v, str) and v.startswith(FORMULA_START)):
+            return v  # openpyxl writes other text as text already
         c = WriteOnlyCell(ws, value=v)
-        if isinstance(v, str):
-            c.data_type = "s"  # openpyxl makes any "=..." a formula; user text is data
-            if v.startswith(FORMULA_START):
-                c.quotePrefix = True
+        c.data_type = "s"  # openpyxl would make "=..." a formula; user text is data
+        c.quotePrefix = True  # and Excel keeps it text when the cell is edited
         return c
 
     ws.append([cell(str(c)) for c in flat.columns])
