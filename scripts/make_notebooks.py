@@ -47,12 +47,14 @@ corridors[["corridor_id", "section", "name", "status", "priority", "precision_m"
         ),
         (
             "md",
-            """Boundaries: `source="auto"` uses the official polygons when they are cached or downloadable (pinned URL +
-sha256), else the approximation shipped with vpgeo, with a warning saying how to get the official ones.""",
+            """Boundaries: this notebook uses the approximation shipped with vpgeo (`source="approx"`), so it runs
+offline. `source="auto"` (the default) uses the official polygons when they are cached or downloadable (pinned
+URL + sha256) and otherwise falls back to the approximation, with a warning saying how to get the official ones
+(`vpgeo data fetch districts-dvhcvn`).""",
         ),
         (
             "code",
-            """districts = vpgeo.load_districts(source="auto")
+            """districts = vpgeo.load_districts(source="approx")
 districts[["code", "name", "source", "precision_m"]]""",
         ),
         ("md", "## Geocode a list of addresses"),
@@ -66,7 +68,7 @@ districts[["code", "name", "source", "precision_m"]]""",
     "Xuân Hòa",                          # two units have this name
     "Sóc Sơn, Hà Nội",                   # outside the province
 ]})
-placed = vpgeo.geocode(todo, address="địa chỉ")
+placed = vpgeo.geocode(todo, address="địa chỉ", boundaries="approx")
 placed[["địa chỉ", "commune", "district", "commune_2025", "match_status", "precision_m", "candidates"]]""",
         ),
         ("md", "## The map (one offline HTML file)"),
@@ -224,11 +226,15 @@ import pandas as pd
 
 import vpgeo
 
-work = Path(tempfile.mkdtemp(prefix="vpgeo-byo-"))
-# an "official" corridor layer: a shapefile in EPSG:5897 (VN-2000 / TM-3 105°00′), as provincial offices keep them
+tmp = tempfile.TemporaryDirectory(prefix="vpgeo-byo-")  # removed in the last cell
+work = Path(tmp.name)
+# an "official" corridor layer: a shapefile in EPSG:5897 (VN-2000 / TM-3 105°00′), as provincial offices keep
+# them, with Vietnamese field names (a Shapefile's field names have at most 10 characters; vpgeo recognises
+# ma, ten, loai, trang_thai, uu_tien and precision)
+fields = {"corridor_id": "ma", "name": "ten", "kind": "loai", "status": "trang_thai", "priority": "uu_tien",
+          "precision_m": "precision"}
 official = vpgeo.load_corridors(priority_only=True).to_crs("EPSG:5897")
-official[["corridor_id", "name", "kind", "status", "priority", "precision_m", "geometry"]].to_file(
-    work / "hanh_lang.shp", encoding="utf-8")
+official[[*fields, "geometry"]].rename(columns=fields).to_file(work / "hanh_lang.shp", encoding="utf-8")
 sorted(p.name for p in work.iterdir())""",
         ),
         (
@@ -249,11 +255,9 @@ sites""",
         ),
         (
             "code",
-            """from vpgeo.report import build_report
-
-res = build_report(work / "report", sites=work / "danh_sach.xlsx", corridors=work / "hanh_lang.shp",
-                   boundaries="approx", png=False)
-sorted(res.files)""",
+            """res = vpgeo.build_report(work / "report", sites=work / "danh_sach.xlsx", corridors=work / "hanh_lang.shp",
+                         boundaries="approx", png=False)
+sorted(Path(f).name for f in res.files)""",
         ),
         (
             "code",
@@ -273,6 +277,12 @@ A PROJ.4 string for the TM-3 grid without `towgs84` puts points about 224 m off.
     vpgeo.check_crs("+proj=tmerc +lon_0=105 +k=0.9999 +x_0=500000 +ellps=WGS84 +units=m", operation="demo")
 except vpgeo.CRSError as exc:
     print(exc)""",
+        ),
+        ("md", "Clean up: the temporary folder and everything written in it."),
+        (
+            "code",
+            """tmp.cleanup()
+work.exists()""",
         ),
     ],
 }

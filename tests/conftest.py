@@ -1,4 +1,17 @@
-"""Shared fixtures: the third-party oracle data in ../shared, used only when present."""
+"""Shared fixtures: the third-party oracle data in ../shared, used only when present; hypothesis profiles.
+
+Hypothesis profiles (``VPGEO_HYPOTHESIS=ci|full``, or hypothesis' own ``--hypothesis-profile NAME``):
+
+- ``ci`` (the default): few examples, derandomized (the same examples on every run, so CI is reproducible
+  and fast), no deadline (the shared 2-core machine makes timings noise), no example database;
+- ``full``: many random examples, with the example database: run it before a release, or after touching
+  text folding, geocoding, measurement or the loaders.
+
+A test that sets ``@settings(max_examples=N)`` overrides the profile's count; write
+``max_examples=hypothesis_examples(N)`` instead (see ``HYPOTHESIS_FULL_EXAMPLES`` below and the copy of that
+helper in tests/test_properties.py): N in the full profile, scaled down in ci. Test modules cannot import this
+file (``--import-mode=importlib``), so they read the active profile from ``hypothesis.settings.default``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,27 @@ from pathlib import Path
 import pytest
 
 _HERE = Path(__file__).resolve().parent
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # hypothesis is a test dependency; without it the property tests are not collected
+    pass
+else:
+    #: the full profile's default count; a ci run uses CI_EXAMPLES / HYPOTHESIS_FULL_EXAMPLES of each test's N
+    HYPOTHESIS_FULL_EXAMPLES = 1000
+    CI_EXAMPLES = 50
+    settings.register_profile(
+        "ci",
+        max_examples=CI_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("full", max_examples=HYPOTHESIS_FULL_EXAMPLES, deadline=None, print_blob=True)
+    # hypothesis' pytest plugin applies --hypothesis-profile after this, so the option wins over the variable
+    settings.load_profile(os.environ.get("VPGEO_HYPOTHESIS", "ci"))
 
 
 def _shared_dir() -> Path | None:

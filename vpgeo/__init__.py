@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
     "corridor_distances": "measure",
     "corridor_rings": "measure",
     "LineIndex": "nearest",
-    "build_report": "report",
+    "build_report": "pipeline",
     "PLAN": "rules",
     "RuleResult": "rules",
     "check_priority_rule": "rules",
@@ -85,7 +85,7 @@ if TYPE_CHECKING:  # static tools see the eager imports
     from vpgeo.maps import plan_map, save_map, save_png
     from vpgeo.measure import corridor_distances, corridor_rings
     from vpgeo.nearest import LineIndex
-    from vpgeo.report import build_report
+    from vpgeo.pipeline import build_report
     from vpgeo.rules import PLAN, RuleResult, check_priority_rule
     from vpgeo.scoring import plot_sensitivity, score_candidates, sensitivity
     from vpgeo.sites import prepare_sites
