@@ -20,7 +20,8 @@ EXE = shutil.which("vpgeo") or ""
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     cmd = [EXE, *args] if EXE else [sys.executable, "-m", "vpgeo.cli", *args]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # the installed script, importing this checkout (an editable install may point at another one)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -118,7 +119,7 @@ def test_score_by_address(tmp_path: Path) -> None:
     # A sits at the gazetteer point of Xã Sơn Lôi: its distance is the measure module's for that point
     son_loi = legacy_communes().set_index("name").loc["Xã Sơn Lôi"]
     pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([son_loi["lon"]], [son_loi["lat"]]), crs="EPSG:4326")
-    expected = corridor_distances(pt, access_points=None).loc[0, "distance_km"]
+    expected = corridor_distances(pt.to_crs("EPSG:5897"), access_points=None).loc[0, "distance_km"]
     assert res.loc[0, "distance_km"] == pytest.approx(expected, abs=1e-6)
     assert res["rank"].dropna().tolist() == [1.0, 2.0]
 

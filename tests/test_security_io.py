@@ -366,3 +366,16 @@ def test_gdal_warnings_while_reading_become_notes(tmp_path: Path) -> None:
         df = read_table(path)
     assert df["ten"].tolist() == ["A", "B"]
     assert any("Invalid coord dimension" in n for n in df.attrs["io_notes"])
+
+
+def test_report_on_a_table_whose_every_row_is_rejected_keeps_its_rejects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "sites.csv"
+    src.write_text("name,kind,area_ha\nA,KCN,abc\nB,KCN,xyz\n", encoding="utf-8")
+    out = tmp_path / "r"
+    assert main(["report", "--out", str(out), "--sites", str(src), "--no-png", "--boundaries", "approx"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out / "rejects.csv") in err and ".vpgeo-tmp-" not in err, err
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "rejects.csv"]
+    assert len(pd.read_csv(out / "rejects.csv", encoding="utf-8-sig")) == 2

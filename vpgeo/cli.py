@@ -366,30 +366,51 @@ def _selected(path: Path | None, args: argparse.Namespace) -> Iterator[None]:
         yield
 
 
+def _stage(command: str) -> Callable[[str], None] | None:
+    """Stage names on a terminal's stderr ("vpgeo report: checking the rule …"); silent when piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(what: str) -> None:
+        sys.stderr.write(f"vpgeo {command}: {what} …\n")
+
+    return say
+
+
+def _run_report(args: argparse.Namespace, staging: Path) -> Any:
+    from vpgeo.pipeline import build_report
+
+    return build_report(
+        staging,
+        sites=args.sites,
+        corridors=args.corridors,
+        buffer_km=args.buffer_km,
+        rings_km=args.rings,
+        corridor_set=_corridor_set(args.corridor_set),
+        applies_to=args.applies_to,
+        boundaries=args.boundaries,
+        tiles=args.tiles,
+        force=False,
+        png=not args.no_png,
+        point_precision_m=args.point_precision_m,
+        place_by_commune=not args.no_place_by_commune,
+        progress=_stage("report"),
+    )
+
+
 def _report(args: argparse.Namespace) -> int:
     from vpgeo._output import OutputDir
 
     if (args.sheet or args.layer) and args.sites is None:
         raise VpgeoError("--sheet and --layer choose the part of --sites to read; give --sites too")
-
     with OutputDir(args.out, force=args.force, known=REPORT_FILES) as out, _selected(args.sites, args):
-        from vpgeo.report import build_report
-
-        res = build_report(
-            out.staging,
-            sites=args.sites,
-            corridors=args.corridors,
-            buffer_km=args.buffer_km,
-            rings_km=args.rings,
-            corridor_set=_corridor_set(args.corridor_set),
-            applies_to=args.applies_to,
-            boundaries=args.boundaries,
-            tiles=args.tiles,
-            force=False,
-            png=not args.no_png,
-            point_precision_m=args.point_precision_m,
-            place_by_commune=not args.no_place_by_commune,
-        )
+        try:
+            res = _run_report(args, out.staging)
+        except VpgeoError as exc:
+            # a table whose every row is rejected: its rejects.csv is the run's one, complete output
+            if sorted(p.name for p in out.staging.iterdir()) == ["rejects.csv"]:
+                out.commit()
+            raise VpgeoError(str(exc).replace(str(out.staging), str(args.out))) from None
         written = out.commit()
     c = res.result.counts["applicable"]
     print(
