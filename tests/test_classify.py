@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vpgeo.maps import _classify
+from vpgeo._layers import classify as _classify
 
 mapclassify = pytest.importorskip("mapclassify")
 

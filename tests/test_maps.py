@@ -17,6 +17,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, box, shape
 
+from vpgeo._style import SITE_KIND
 from vpgeo.errors import CRSError, InputError
 from vpgeo.maps import layer_features, plan_map, save_map, save_png
 
@@ -118,7 +119,7 @@ def test_hostile_name_is_escaped(tmp_path: Path, sites: gpd.GeoDataFrame) -> Non
     assert len(hostile) == 1 and escaped in hostile[0]["properties"]["p"]
     # Title and provenance key and value are escaped text in the page.
     assert page.count(f"<dt>{escaped}</dt><dd>{escaped}</dd>") == 1
-    assert f'id="vpgeo-title">{escaped}</div>' in page
+    assert f'id="vpgeo-title"><h1>{escaped}</h1>' in page
 
 
 def test_provenance_panel(tmp_path: Path, sites: gpd.GeoDataFrame) -> None:
@@ -243,13 +244,20 @@ def test_100k_candidates_small_file(tmp_path: Path) -> None:
         crs="EPSG:4326",
     )
     path = save_map(plan_map(candidates=cand), tmp_path / "big.html")
-    assert path.stat().st_size < 10_000_000
+    assert path.stat().st_size < 5_000_000  # issue #16: ≤ 5 MB for 100,000 candidates
     data = layers_in(path.read_text(encoding="utf-8"))["candidates"]
-    assert len(data["lon"]) == len(data["lat"]) == len(data["cls"]) == n
-    assert np.allclose(data["lon"], lon, atol=5e-6) and np.allclose(data["lat"], lat, atol=5e-6)
-    assert data["rank"][:3] == [1, 2, 3]
+    assert data["n"] == n and data["fields"] == ["score", "rank", "distance_km"]
+
+    def decode(text: str, dtype: str) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+    lon2, lat2 = decode(data["lon"], "<i4") / data["scale"], decode(data["lat"], "<i4") / data["scale"]
+    assert np.allclose(lon2, lon, atol=5.1e-6, rtol=0) and np.allclose(lat2, lat, atol=5.1e-6, rtol=0)
+    score2, rank2, dist2 = (decode(v, "<f4") for v in data["values"])
+    assert rank2[:3].tolist() == [1, 2, 3] and np.allclose(score2, cand["score"], atol=1e-6)
+    assert np.allclose(dist2, cand["distance_km"], rtol=1e-6)
     # Quantile classes: about a fifth of the points each, higher class ⇔ higher score.
-    cls = np.array(data["cls"])
+    cls = decode(data["cls"], "u1").astype(int)
     assert np.bincount(cls).tolist() == [n // 5] * 5
     score = cand["score"].to_numpy()
     assert score[cls == 0].max() <= score[cls == 1].min()
@@ -302,8 +310,9 @@ def test_save_png(
     img = imread(out)
     assert img.shape[0] > 800 and img.shape[1] > 1000
     rgb = (img[..., :3] * 255).round().astype(int).reshape(-1, 3)
-    # The KCN colour (#6a3d9a) is painted (alpha 0.85 over white or the district fill shifts it a little).
-    kcn = np.array([0x6A, 0x3D, 0x9A])
+    # The KCN colour of the shared style is painted (alpha 0.85 over white or the district fill shifts it a little).
+    hexcol = SITE_KIND["KCN"].colour
+    kcn = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
     assert (np.abs(rgb - (0.85 * kcn + 0.15 * 255)).max(axis=1) <= 12).sum() > 50
 
 
@@ -331,3 +340,112 @@ def test_surface_object_and_bad_surface() -> None:
         plan_map(surface=[[1, 2], [3, 4]])
     with pytest.raises(InputError, match="field 'surface'"):
         plan_map(surface={"values": np.ones((2, 2)), "bounds": (1, 1, 0, 0)})
+
+
+@pytest.fixture()
+def region_sites() -> gpd.GeoDataFrame:
+    """Sites in EPSG:5897 carrying position regions and per-corridor intervals, as the rule produces them."""
+    x0, y0 = 560000.0, 2356000.0
+    return gpd.GeoDataFrame(
+        {
+            "site_id": ["R1", "R2", "R3"],
+            "name": ["KCN Đình Chu", "CCN Triệu Đề", "KCN Sông Lô"],
+            "kind": ["KCN", "CCN", "KCN"],
+            "precision_m": [2600.0, 500.0, 300.0],
+            "within_buffer": ["uncertain", "yes", "no"],
+            "verdict_CT05": ["uncertain", "yes", "no"],
+            "dmin_CT05_km": [2.04, 0.512, 7.3],
+            "dmax_CT05_km": [9.17, 3.87, 9.9],
+            "verdict_QL2C": ["no", "yes", "no"],
+            "dmin_QL2C_km": [6.3, 1.0, 12.0],
+            "dmax_QL2C_km": [11.0, 2.0, 15.0],
+            "p_within": [0.374, 1.0, 0.0],
+            "region": [
+                box(x0 - 3000, y0 - 2000, x0 + 3000, y0 + 2500),
+                box(x0 + 8000, y0 - 500, x0 + 9000, y0 + 500).union(box(x0 + 9500, y0, x0 + 10500, y0 + 800)),
+                None,
+            ],
+        },
+        geometry=[Point(x0, y0), Point(x0 + 8500, y0), Point(x0 - 9000, y0 + 4000)],
+        crs="EPSG:5897",
+    )
+
+
+def test_regions_are_drawn_as_outlines_in_place(region_sites: gpd.GeoDataFrame) -> None:
+    m = plan_map(sites=region_sites)
+    assert layer_features(m)["regions"] == 2  # the site without a region has none drawn
+    page = m.get_root().render()
+    regions = layers_in(page)["regions"]
+    first = shape(regions["features"][0]["geometry"])
+    assert first.geom_type == "Polygon"
+    assert regions["styles"][regions["features"][0]["properties"]["s"]]["fillOpacity"] < 0.1  # an outline
+    # Every corner of the metric box lands where pyproj puts it (rounded to 1e-5°).
+    to_ll = Transformer.from_crs("EPSG:5897", "EPSG:4326", always_xy=True)
+    corners = np.array(region_sites["region"].iloc[0].exterior.coords)
+    lon, lat = to_ll.transform(corners[:, 0], corners[:, 1])
+    drawn = np.array(first.exterior.coords)
+    for x, y in zip(lon, lat, strict=True):
+        assert np.min(np.hypot(drawn[:, 0] - x, drawn[:, 1] - y)) < 1e-5
+    assert shape(regions["features"][1]["geometry"]).geom_type == "MultiPolygon"
+
+
+def test_popups_show_per_corridor_verdicts_and_intervals(region_sites: gpd.GeoDataFrame) -> None:
+    from vpgeo._format import fmt_km
+
+    page = plan_map(sites=region_sites).get_root().render()
+    pops = {html.unescape(f["properties"]["t"]).split("</b>")[0][3:]: html.unescape(f["properties"]["p"])
+            for f in layers_in(page)["sites"]["features"]}  # fmt: skip
+    dinh_chu = pops["KCN Đình Chu"]
+    # ±2.6 km supports one decimal of a km: 2.04 → 2.0, 9.17 → 9.2 (the CSV and report print the same).
+    assert fmt_km(2.04, 2600) == "2.0" and fmt_km(9.17, 2600) == "9.2"
+    assert "Kết luận CT05 / Verdict CT05</th><td>Chưa chắc chắn / Uncertain (2.0–9.2 km)" in dinh_chu
+    assert "Kết luận QL2C / Verdict QL2C</th><td>Ngoài vùng đệm / Outside buffer (6.3–11.0 km)" in dinh_chu
+    assert "within the buffer</th><td>37 %" in dinh_chu
+    assert "(0.51–3.87 km)" in pops["CCN Triệu Đề"]  # ±500 m: two decimals
+    assert "dmin_" not in dinh_chu and "verdict_" not in dinh_chu
+
+
+def test_regions_in_the_png(tmp_path: Path, region_sites: gpd.GeoDataFrame) -> None:
+    from matplotlib.image import imread
+
+    def kcn_pixels(frame: gpd.GeoDataFrame, name: str) -> int:
+        img = imread(save_png(tmp_path / name, sites=frame, dpi=100))
+        rgb = (img[..., :3] * 255).round().astype(int).reshape(-1, 3)
+        hexcol = SITE_KIND["KCN"].colour
+        kcn = np.array([int(hexcol[i : i + 2], 16) for i in (1, 3, 5)])
+        return int((np.abs(rgb - kcn).max(axis=1) <= 10).sum())
+
+    # The dashed outlines of the two regions add pixels of the kind colour (the markers are the same).
+    with_regions = kcn_pixels(region_sites, "with.png")
+    without = kcn_pixels(region_sites.drop(columns="region"), "without.png")
+    assert with_regions > without + 200
+
+
+def test_png_prints_names_literally_not_as_mathtext(tmp_path: Path) -> None:
+    from vpgeo import _png
+
+    names = ["KCN $x^2$ và $100", r"CCN $\undefinedmacro{$", "KCN 50% $"]
+    s = gpd.GeoDataFrame({"name": names, "kind": ["KCN", "CCN", "KCN"], "area_ha": [300.0, 200.0, 100.0]},
+                         geometry=[Point(105.5, 21.3), Point(105.6, 21.35), Point(105.7, 21.25)], crs=4326)  # fmt: skip
+    fig = _png.draw(sites=s, corridors=None, districts=None, rings=None, title=names[1], dpi=80)
+    fig.canvas.draw()  # mathtext would raise on the undefined macro
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_text()]
+    shown = {t.get_text() for t in texts}
+    assert names[1] in shown  # the title, character for character (no "\$" escapes)
+    assert all(not t.get_parse_math() for t in texts if "$" in t.get_text())
+    assert any(t.get_text().startswith("KCN $x^2$") for t in texts)
+    assert save_png(tmp_path / "m.png", sites=s, title=names[0]).stat().st_size > 0
+
+
+def test_popups_put_codes_in_words(sites: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame) -> None:
+    methods = ["published_point", "commune_centroid", "published_point"]
+    frame = sites.iloc[:3].assign(phase=["existing", "older_plan", "new_2030"], location_method=methods)
+    page = plan_map(sites=frame, corridors=corridors).get_root().render()
+    text = " ".join(html.unescape(f["properties"]["p"]) for key in ("sites", "corridors")
+                    for f in layers_in(page)[key]["features"])  # fmt: skip
+    expected = ["Hiện có / Existing", "Quy hoạch cũ / Older plan", "Điểm của xã / Commune point",
+                "Cao tốc / Expressway", "Đường vành đai / Ring road", "Đang xây dựng / Under construction"]
+    for words in expected:
+        assert words in text
+    for code in ("older_plan", "commune_centroid", "ring_road", "national_road", "under_construction"):
+        assert code not in text

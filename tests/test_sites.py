@@ -208,7 +208,11 @@ def test_load_sites_reads_provenance() -> None:
     assert prov["layer"] == "sites" and prov["built_from"] == "data/facts/sites.csv"
     assert prov["counts"]["sites"] == len(s) == 60
     assert list(s.columns)[:15] == list(SITE_COLUMNS[:15])
-    assert s.geometry.isna().sum() == (s["location_method"] == "none").sum()
+    # with regions (default) every site has one and a point inside it; the facts alone leave 'none' unplaced
+    assert s["region"].notna().all() and s.geometry.notna().all()
+    raw = load_sites(regions=False)
+    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == 20
+    assert set(s.loc[raw["location_method"] == "none", "region_method"]) == {"district", "province"}
 
 
 # ---- facts-table errors -------------------------------------------------------------------------------
@@ -442,3 +446,46 @@ def test_prepare_sites_never_loses_rows(rows: list[tuple[object, ...]], mode: st
     assert sites["site_id"].is_unique
     assert sorted([*rejects["row"].tolist()]) == sorted(set(rejects["row"].tolist()))
     assert (sites["area_ha"].dropna() > 0).all()
+
+
+def test_prepare_sites_resolves_communes_through_the_geocoder() -> None:
+    from vpgeo.boundaries import load_communes, load_districts
+    from vpgeo.regions import site_regions
+
+    df = pd.DataFrame(
+        {
+            "name": ["CCN A", "CCN B", "CCN C", "CCN D"],
+            "kind": ["CCN"] * 4,
+            "commune": ["Hội Thịng", "Bình Nguyên", "Vân Hội", "Không Có Xã Này"],
+        }
+    )
+    sites, rejects = prepare_sites(df, place_by_commune=True)
+    assert rejects.empty
+    s = sites.set_index("name")
+    # a typo (fuzzy), a 2025 name, a former name: placed; an unknown name: kept, unplaced, flagged
+    assert s.loc["CCN A", "commune_code"] == "08905" and "commune_fuzzy_match" in s.loc["CCN A", "flags"]
+    assert s.loc["CCN B", "commune_2025_code"] == "08935" and pd.isna(s.loc["CCN B", "commune_code"])
+    assert s.loc["CCN C", "commune"] == "Xã Hội Thịnh" and "commune_former_name" in s.loc["CCN C", "flags"]
+    assert list(s["location_method"]) == ["commune_centroid"] * 3 + ["none"]
+    assert "commune_unknown" in s.loc["CCN D", "flags"]
+    legacy = load_communes(vintage="legacy", source="approx")
+    c25 = load_communes(vintage=2025, source="approx")
+    r = site_regions(sites, legacy, c25, load_districts(source="approx")).set_index("name")
+    # Bình Nguyên's region is its 2025 commune (widened by its precision): it holds the commune's polygon
+    poly = c25.set_index("code").loc["08935", "geometry"]
+    assert r.loc["CCN B", "region"].buffer(1e-9).covers(poly)
+    assert r.loc["CCN D", "region_method"] == "province"
+
+
+@pytest.mark.parametrize("area", ["1e300", "200000", "-5", "nan"])
+def test_prepare_sites_rejects_absurd_areas_per_row(area: str) -> None:
+    df = pd.DataFrame({"name": ["KCN A", "KCN B"], "kind": ["KCN", "KCN"], "area_ha": [area, "100"]})
+    sites, rejects = prepare_sites(df)
+    assert list(sites["name"]) == ["KCN B"] and list(rejects["row"]) == [1]
+    assert "area" in rejects.loc[0, "reason"]
+
+
+def test_regions_are_not_written_with_the_sites(tmp_path: Path) -> None:
+    doc = json.loads(write_sites_geojson(load_sites(), tmp_path / "s.geojson").read_text(encoding="utf-8"))
+    assert "region" not in doc["features"][0]["properties"]
+    assert doc["features"][0]["properties"]["region_method"]

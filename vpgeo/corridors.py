@@ -69,7 +69,7 @@ ACCESS_KINDS = ("interchange", "toll", "junction")
 POINT_COLUMNS = ("corridor_id", "section", "seq", "name", "lon", "lat", "role", "precision_m", "source", "notes")
 POINTS_FILE = "facts/corridor_points.csv"
 # A line drawn between two points misses the road's curves in between: never claim better than this.
-MIN_LINE_PRECISION_M = 1000.0
+MIN_LINE_PRECISION_M = 500.0
 # Where the province is: waypoints outside this box are typing errors (swapped lon/lat, wrong degree).
 _BOX = (102.0, 20.5, 107.5, 23.0)
 
@@ -81,10 +81,12 @@ CORRIDOR_INFO: dict[str, dict[str, Any]] = {
         "kind": "expressway",
         "status": "built",
         "priority": True,
-        "source": f"{_FACTS}: aaroads wiki 'Hanoi–Lao Cai Expressway' (about 40 km in Vĩnh Phúc), VEC station "
-        "lists; named points from OpenStreetMap nodes (© OpenStreetMap contributors, ODbL)",
-        "notes": "opened 21/9/2014; drawn straight between the Km 6 toll, IC3, IC4 and the Lập Thạch interchange; "
-        "runs north of Vĩnh Yên and just north of Phúc Yên centre",
+        "source": "Travel Mapping, from © OpenStreetMap contributors (ODbL): waypoints of TravelMapping/"
+        "HighwayData@13ffe4792d7cf1cbf024253cf8fe380dc8ebf2b5:hwy_data/VNM/vnmct/vnm.ct05.wpt; "
+        f"{_FACTS}: aaroads wiki 'Hanoi–Lao Cai Expressway' (about 40 km in Vĩnh Phúc)",
+        "notes": "opened 21/9/2014; drawn through Travel Mapping's exits and shaping points (read from OpenStreetMap), "
+        "independent of the OSM nodes quoted in the facts, which it passes within 48-271 m; runs north of Vĩnh Yên "
+        "and just north of Phúc Yên centre",
     },
     "RR4": {
         "name": "Đường vành đai 4 – Vùng Thủ đô",
@@ -169,7 +171,7 @@ USER_DEFAULTS: dict[str, Any] = {
 the corridors to judge against (``priority`` true) and as digitised from an official map (100 m)."""
 
 _LICENCE = (
-    "vpgeo data (MIT). Point positions of the Km 6 toll, IC3 and IC4 are OpenStreetMap nodes "
+    "vpgeo data (MIT). CT.05 waypoints are Travel Mapping's, read from OpenStreetMap; other named points are OSM nodes "
     "(© OpenStreetMap contributors, ODbL); commune points from vietnamadminunits 1.0.4 (MIT)."
 )
 
@@ -177,6 +179,32 @@ _LICENCE = (
 # --------------------------------------------------------------------------------------------- waypoints
 def _source_name(source: str | Path | Traversable | None) -> str:
     return POINTS_FILE if source is None else str(source)
+
+
+def _check_point_row(row: pd.Series, r: int, where: str) -> None:
+    """Refuse a waypoint row with an empty field, unknown role, bad number, far position or no precision."""
+    for col in ("corridor_id", "section", "name", "source"):
+        if not row[col]:
+            raise InputError("empty value; every waypoint needs it", path=where, row=r, field=col)
+    if row["role"] not in ROLES:
+        raise InputError(f"role {row['role']!r} is not one of {list(ROLES)}", path=where, row=r, field="role")
+    for col in ("seq", "lon", "lat", "precision_m"):
+        try:
+            value = float(row[col])
+        except ValueError:
+            raise InputError(f"{row[col]!r} is not a number", path=where, row=r, field=col) from None
+        if not math.isfinite(value):
+            raise InputError(f"{row[col]!r} is not a finite number", path=where, row=r, field=col)
+    lon, lat = float(row["lon"]), float(row["lat"])
+    if not (_BOX[0] <= lon <= _BOX[2] and _BOX[1] <= lat <= _BOX[3]):
+        raise InputError(
+            f"({lon}, {lat}) is far from Vĩnh Phúc; lon must be about 105.x and lat about 21.x (swapped?)",
+            path=where,
+            row=r,
+            field="lon",
+        )
+    if float(row["precision_m"]) <= 0:
+        raise InputError("precision_m must be > 0 metres", path=where, row=r, field="precision_m")
 
 
 def read_corridor_points(points: str | Path | None = None) -> pd.DataFrame:
@@ -191,7 +219,7 @@ def read_corridor_points(points: str | Path | None = None) -> pd.DataFrame:
     --------
     >>> p = read_corridor_points()
     >>> p.loc[p["name"].str.startswith("IC3"), ["lon", "lat"]].iloc[0].tolist()
-    [105.6692, 21.2793]
+    [105.668221, 21.283196]
     """
     if points is None:
         from vpgeo.datasets import data_file
@@ -211,29 +239,7 @@ def read_corridor_points(points: str | Path | None = None) -> pd.DataFrame:
     for col in ("corridor_id", "section", "name", "role", "source", "notes"):
         out[col] = out[col].map(nfc)
     for i, row in out.iterrows():
-        r = int(i) + 1
-        for col in ("corridor_id", "section", "name", "source"):
-            if not row[col]:
-                raise InputError("empty value; every waypoint needs it", path=where, row=r, field=col)
-        if row["role"] not in ROLES:
-            raise InputError(f"role {row['role']!r} is not one of {list(ROLES)}", path=where, row=r, field="role")
-        for col in ("seq", "lon", "lat", "precision_m"):
-            try:
-                value = float(row[col])
-            except ValueError:
-                raise InputError(f"{row[col]!r} is not a number", path=where, row=r, field=col) from None
-            if not math.isfinite(value):
-                raise InputError(f"{row[col]!r} is not a finite number", path=where, row=r, field=col)
-        lon, lat = float(row["lon"]), float(row["lat"])
-        if not (_BOX[0] <= lon <= _BOX[2] and _BOX[1] <= lat <= _BOX[3]):
-            raise InputError(
-                f"({lon}, {lat}) is far from Vĩnh Phúc; lon must be about 105.x and lat about 21.x (swapped?)",
-                path=where,
-                row=r,
-                field="lon",
-            )
-        if float(row["precision_m"]) <= 0:
-            raise InputError("precision_m must be > 0 metres", path=where, row=r, field="precision_m")
+        _check_point_row(row, int(i) + 1, where)
     out["seq"] = out["seq"].astype(float).astype(int)
     for col in ("lon", "lat", "precision_m"):
         out[col] = out[col].astype(float)
@@ -254,7 +260,7 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
 
     Each (``corridor_id``, ``section``) group of waypoints, ordered by ``seq``, becomes one LineString whose
     ``precision_m`` is the largest precision of its waypoints, rounded up to 100 m and never below
-    1,000 m. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
+    500 m. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
     corridor and name.
 
     Parameters
@@ -273,9 +279,9 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
     --------
     >>> lines, access = build_corridors()
     >>> float(lines.set_index("section").loc["s2_ic3_ic4", "precision_m"])
-    1000.0
+    500.0
     >>> sorted(access.loc[access["corridor_id"] == "CT05", "kind"].unique())
-    ['interchange', 'junction', 'toll']
+    ['interchange']
     """
     table = read_corridor_points(points)
     where = _source_name(points)
@@ -355,9 +361,10 @@ def _metadata(layer: str) -> dict[str, Any]:
             "layer": "corridors",
             **common,
             "precision": "Lines drawn through authored waypoints, not surveyed: each section's precision_m is the "
-            "largest precision of its waypoints, never below 1 km (the road bends between points). CT.05 between "
-            "interchanges: 1-3 km; national roads through commune points: 3-5 km (QL2C north of Liên Hòa: 12 km, "
-            "measured against an independent coarse road layer); schematic ring roads: 4-6 km. "
+            "largest precision of its waypoints, never below 500 m (the road bends between points). CT.05 through "
+            "Travel Mapping waypoints: 500 m (it passes 48-271 m from three OSM nodes); national roads through "
+            "commune points: 3-5 km (QL2C Vĩnh Yên–Liên Hòa: 7 km and north of Liên Hòa: 12 km, "
+            "measured against an independent coarse road layer); schematic ring roads: 4-7.1 km. "
             "Replace with an official layer (vpgeo.corridors.read_corridor_file) where precision matters.",
         }
     return {
@@ -511,9 +518,9 @@ def corridor_precision(corridors: gpd.GeoDataFrame, *, by_section: bool = False)
     --------
     >>> lines, _ = build_corridors()
     >>> corridor_precision(lines)["CT05"]
-    3000.0
-    >>> corridor_precision(lines, by_section=True)["CT05/s2_ic3_ic4"]
-    1000.0
+    500.0
+    >>> corridor_precision(lines, by_section=True)["QL2C/s2_vinh_yen_lien_hoa"]
+    7000.0
     """
     for col in ("corridor_id", "precision_m"):
         if col not in corridors.columns:
@@ -632,9 +639,17 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
     >>> r.loc[0, "flags"]
     'defaults: corridor_id, section, kind, status, priority, precision_m, source'
     """
+    p = Path(path)
+    gdf = _read_layer(p, layer)
+    gdf = _with_crs(gdf, crs, str(p))
+    gdf, repaired = _checked_lines(gdf, str(p))
+    return _normalise_attributes(gdf, p, assumed_crs=bool(gdf.attrs.get("assumed_crs")), row_flags=repaired)
+
+
+def _read_layer(p: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """The one layer of a vector file, refusing tables, broken files and ambiguous multi-layer sources."""
     from vpgeo.io import CSV_EXTENSIONS, check_geojson, check_input_file
 
-    p = Path(path)
     where = str(p)
     check_input_file(p)  # missing, a folder, unreadable, empty: one clear line each
     suffix = p.suffix.lower()
@@ -664,8 +679,12 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
         raise InputError(f"cannot read layer {layer!r}: {exc}", path=where) from None
     if gdf.empty:
         raise InputError("the layer has no features", path=where)
-
     _refuse_swapped(gdf, where)
+    return gdf
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, crs: str | None, where: str) -> gpd.GeoDataFrame:
+    """The layer with a checked CRS: declared, given by ``crs`` or (degrees only) assumed WGS 84."""
     if gdf.crs is None:
         if crs is not None:
             gdf = gdf.set_crs(check_crs(crs, operation="reading a corridor file", argument="crs"))
@@ -689,44 +708,63 @@ def read_corridor_file(path: str | Path, *, layer: str | None = None, crs: str |
             f"{where}: the CRS is geographic ({src.name}) but the coordinates are metres; the file's CRS is "
             "wrong or unreadable: pass crs= and save it with a proper CRS"
         )
+    return gdf
 
+
+def _checked_line(geom: Any, row: int, where: str) -> tuple[Any, str | None]:
+    """A usable line for one row (repaired if invalid, with its flag), or the error refusing the file."""
+    flag = None
+    if geom is not None and not geom.is_empty and not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        try:
+            geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
+        except shapely.errors.GEOSException:
+            geom = None
+        if geom is None or geom.is_empty:
+            raise InputError(
+                f"invalid line ({reason}) that collapses when repaired; give each line two distinct points",
+                path=where,
+                row=row,
+                field="geometry",
+            )
+        flag = f"invalid geometry ({reason}) repaired with make_valid"
+    if geom is None or geom.is_empty:
+        raise InputError(
+            "empty geometry; every row must be a line (delete the row or draw its line)",
+            path=where,
+            row=row,
+            field="geometry",
+        )
+    if geom.geom_type not in ("LineString", "MultiLineString"):
+        raise InputError(
+            f"{geom.geom_type} geometry; corridors must be LineString or MultiLineString",
+            path=where,
+            row=row,
+            field="geometry",
+        )
+    return geom, flag
+
+
+def _checked_lines(gdf: gpd.GeoDataFrame, where: str) -> tuple[gpd.GeoDataFrame, dict[int, str]]:
     # A corridor row without a usable line is refused with the file (not rejected alone): the corridors are
     # the yardstick of every verdict, and a silently shorter road would change them.
     repaired: dict[int, str] = {}
     geoms = list(gdf.geometry)
     for i, geom in enumerate(geoms):
-        if geom is not None and not geom.is_empty and not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            try:
-                geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
-            except shapely.errors.GEOSException:
-                geom = None
-            if geom is None or geom.is_empty:
-                raise InputError(
-                    f"invalid line ({reason}) that collapses when repaired; give each line two distinct points",
-                    path=where,
-                    row=i + 1,
-                    field="geometry",
-                )
-            geoms[i] = geom
-            repaired[i] = f"invalid geometry ({reason}) repaired with make_valid"
-        if geom is None or geom.is_empty:
-            raise InputError(
-                "empty geometry; every row must be a line (delete the row or draw its line)",
-                path=where,
-                row=i + 1,
-                field="geometry",
-            )
-        if geom.geom_type not in ("LineString", "MultiLineString"):
-            raise InputError(
-                f"{geom.geom_type} geometry; corridors must be LineString or MultiLineString",
-                path=where,
-                row=i + 1,
-                field="geometry",
-            )
+        geoms[i], flag = _checked_line(geom, i + 1, where)
+        if flag:
+            repaired[i] = flag
     if repaired:
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    return _normalise_attributes(gdf, p, assumed_crs=bool(gdf.attrs.get("assumed_crs")), row_flags=repaired)
+    return gdf, repaired
+
+
+def _priority(raw: Any, where: str, row: int, fld: str) -> bool:
+    if isinstance(raw, bool | np.bool_):
+        return bool(raw)
+    if fold(raw) in _TRUE or fold(raw) in _FALSE:
+        return fold(raw) in _TRUE
+    raise InputError(f"priority {raw!r} is not true/false", path=where, row=row, field=fld)
 
 
 def _normalise_attributes(
@@ -785,15 +823,7 @@ def _normalise_attributes(
                 row=i + 1,
                 field=cols.get("status", "status"),
             )
-        raw_pri = get("priority", USER_DEFAULTS["priority"])
-        if isinstance(raw_pri, bool | np.bool_):
-            priority = bool(raw_pri)
-        elif fold(raw_pri) in _TRUE or fold(raw_pri) in _FALSE:
-            priority = fold(raw_pri) in _TRUE
-        else:
-            raise InputError(
-                f"priority {raw_pri!r} is not true/false", path=where, row=i + 1, field=cols.get("priority", "priority")
-            )
+        priority = _priority(get("priority", USER_DEFAULTS["priority"]), where, i + 1, cols.get("priority", "priority"))
         raw_prec = get("precision_m", USER_DEFAULTS["precision_m"])
         try:
             precision = float(str(raw_prec).replace(",", ".")) if isinstance(raw_prec, str) else float(raw_prec)

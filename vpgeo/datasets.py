@@ -19,7 +19,7 @@ import json
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -71,25 +71,42 @@ def _read_geojson(name: str, layer: str) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_sites() -> gpd.GeoDataFrame:
-    """The plan's industrial parks (KCN) and clusters (CCN) as points, with provenance per row.
+def load_sites(
+    *, regions: bool = True, boundaries: Literal["auto", "official", "approx"] = "approx"
+) -> gpd.GeoDataFrame:
+    """The plan's industrial parks (KCN) and clusters (CCN), each with the region it must lie in.
 
-    Sites whose position is unknown keep a null geometry and a note: no position is ever invented.
-    See ``data/facts/sites.csv`` for the facts table they are built from.
+    See ``data/facts/sites.csv`` for the facts table they are built from. With ``regions`` (default) every
+    site gets a ``region`` (see :func:`vpgeo.regions.site_regions`): its commune(s), district or, when the
+    facts say nothing, the province; ``geometry`` is then a best point inside the region and ``precision_m``
+    the region's radius about it. Without, the facts' own points (null where they give none).
+
+    Parameters
+    ----------
+    regions : bool
+        Compute the regions (needs the boundary layers).
+    boundaries : {"approx", "official", "auto"}
+        The 2025 communes and districts the regions are cut from (see :func:`vpgeo.boundaries.load_communes`).
 
     Examples
     --------
     >>> s = load_sites()
     >>> sorted(s["kind"].unique())
     ['CCN', 'KCN']
-    >>> bool((s["precision_m"].dropna() > 0).all())
-    True
+    >>> bool((s["precision_m"].dropna() > 0).all()), bool(s["region"].notna().all())
+    (True, True)
     """
     gdf = _read_geojson("sites.geojson", "sites")
     for col in ("area_ha", "area_ha_2050", "precision_m"):
         if col in gdf:
             gdf[col] = pd.to_numeric(gdf[col], errors="coerce")
-    return gdf
+    if not regions:
+        return gdf
+    from vpgeo.regions import sites_with_regions
+
+    out = sites_with_regions(gdf, boundaries=boundaries)
+    out.attrs["provenance"] = {**gdf.attrs["provenance"], "regions_from_boundaries": boundaries}
+    return out
 
 
 def load_corridors(*, priority_only: bool = False) -> gpd.GeoDataFrame:

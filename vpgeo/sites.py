@@ -27,7 +27,8 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 from typing import Any, Literal
@@ -106,6 +107,8 @@ FACTS_REL = "data/facts/sites.csv"
 # about as coarse as a commune centroid, which is the honest level for an unverified point.
 _GEOCODE_ALLOWANCE_M = 2000.0
 _ELONGATION = 1.5
+#: The former Vĩnh Phúc (1,236 km²): no site can be larger.
+PROVINCE_AREA_HA = 123_600.0
 _UNKNOWN_AREA_HA = 400.0  # larger than any single KCN zone in the facts: a generous extent when area is blank
 _ID_RE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 _URL_RE = re.compile(r"https?://[^\s;]+")
@@ -220,8 +223,13 @@ def _parse_area(text: str, *, path: str, row: int, fld: str) -> float | None:
             row=row,
             field=fld,
         ) from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"area {text!r} must be a positive number of hectares", path=path, row=row, field=fld)
+    if not math.isfinite(value) or value <= 0 or value > PROVINCE_AREA_HA:
+        raise InputError(
+            f"area {text!r} must be a positive number of hectares, at most the province's {PROVINCE_AREA_HA:,.0f}",
+            path=path,
+            row=row,
+            field=fld,
+        )
     return value
 
 
@@ -248,6 +256,124 @@ def _read_facts(path: Path, shown: str) -> pd.DataFrame:
             field=missing[0],
         )
     return table.map(nfc)
+
+
+_Err = Callable[[str, str], InputError]  # builds the error of one facts row (message, field)
+
+
+def _check_fact_row(r: dict[str, str], i: int, seen: dict[str, int], err: _Err) -> list[str]:
+    """Validate a facts row's id, name, kind, phase and sources; return its source URLs."""
+    sid = r["site_id"]
+    if not _ID_RE.match(sid):
+        raise err(f"site_id {sid!r} must be upper-case ASCII words joined by '-', e.g. CCN-KIMXA-2030", "site_id")
+    if sid in seen:
+        raise err(f"duplicate site_id {sid!r} (first on row {seen[sid]}); site ids are never reused", "site_id")
+    seen[sid] = i
+    if not r["name"]:
+        raise err("empty name; give the site's Vietnamese name", "name")
+    if r["kind"] not in KINDS:
+        raise err(f"unknown kind {r['kind']!r}; use KCN or CCN", "kind")
+    if r["phase"] not in PHASES:
+        raise err(f"unknown phase {r['phase']!r}; use one of {', '.join(PHASES)}", "phase")
+    urls = [u.strip() for u in r["source"].split(";") if u.strip()]
+    bad = [u for u in urls if not _URL_RE.fullmatch(u)]
+    if not urls or bad:
+        raise err(
+            f"source must be http(s) URLs separated by ';' (got {bad[0] if bad else 'nothing'!r}); every "
+            "site cites where its facts come from, other provenance goes in notes",
+            "source",
+        )
+    return urls
+
+
+def _fact_district(r: dict[str, str], gaz_districts: set[str], err: _Err) -> str | None:
+    if not r["district"]:
+        return None
+    found = r["district"] if r["district"] in gaz_districts else _district_name(r["district"])
+    if found is None:
+        raise err(
+            f"unknown district {r['district']!r}; use a legacy district name such as 'Huyện Vĩnh Tường' "
+            "or 'Thành phố Phúc Yên', or leave it blank",
+            "district",
+        )
+    return found
+
+
+def _fact_communes(r: dict[str, str], district: str | None, notes: list[str], err: _Err) -> list[pd.Series]:
+    resolved: list[pd.Series] = []
+    for name in _unique(n.strip() for n in r["communes"].split(";") if n.strip()):
+        try:
+            row, note = _resolve_commune(name, district)
+        except LookupError as exc:
+            raise err(str(exc), "communes") from None
+        if row["code"] not in [x["code"] for x in resolved]:
+            resolved.append(row)
+        if note:
+            notes.append(note)
+    return resolved
+
+
+def _fact_record(
+    r: dict[str, str], urls: list[str], resolved: list[pd.Series], district_given: str | None, shown: str, i: int
+) -> dict[str, Any]:
+    district = ";".join(_unique(str(x["district"]) for x in resolved)) if resolved else district_given
+    return {
+        "site_id": r["site_id"],
+        "name": r["name"],
+        "kind": r["kind"],
+        "phase": r["phase"],
+        "status": r["status"] or None,
+        "area_ha": _parse_area(r["area_ha"], path=shown, row=i, fld="area_ha"),
+        "area_ha_2050": _parse_area(r["area_ha_2050"], path=shown, row=i, fld="area_ha_2050"),
+        "commune": ";".join(str(x["name"]) for x in resolved) or None,
+        "district": district or None,
+        "commune_2025": ";".join(_unique(str(x["commune_2025"]) for x in resolved)) or None,
+        "source": ";".join(urls),
+        "confidence": r["confidence"] or None,
+        "commune_code": ";".join(str(x["code"]) for x in resolved) or None,
+        "commune_2025_code": ";".join(_unique(str(x["commune_2025_code"]) for x in resolved)) or None,
+    }
+
+
+def _fact_position(
+    r: dict[str, str],
+    rec: dict[str, Any],
+    resolved: list[pd.Series],
+    notes: list[str],
+    shown: str,
+    i: int,
+    err: _Err,
+) -> Point | None:
+    """Place a facts row (published point, else its communes, else nothing); sets method and precision."""
+    if bool(r["lon"]) != bool(r["lat"]):
+        raise err("give both lon and lat, or neither", "lon" if not r["lon"] else "lat")
+    if r["lon"]:
+        lon = _parse_coord(r["lon"], path=shown, row=i, fld="lon")
+        lat = _parse_coord(r["lat"], path=shown, row=i, fld="lat")
+        minx, miny, maxx, maxy = _VN_BOX
+        if not (minx <= lon <= maxx and miny <= lat <= maxy):
+            raise err(f"point ({lon}, {lat}) is not in northern Vietnam; swapped lon/lat?", "lon")
+        rec["location_method"] = "published_point"
+        rec["precision_m"] = _published_precision(rec["area_ha"])
+        notes.append(
+            "position: published point, unverified"
+            + (f"; coordinates from: {r['coord_source']}" if r["coord_source"] else "")
+        )
+        return Point(lon, lat)
+    if resolved:
+        geom, prec, pnotes = _commune_position(resolved)
+        rec["location_method"] = "commune_centroid"
+        rec["precision_m"] = prec
+        notes.extend(pnotes)
+        return geom
+    rec["location_method"] = "none"
+    rec["precision_m"] = None
+    district = rec["district"]
+    notes.append(
+        "no position: the facts give neither a point nor a commune"
+        + (f" (district {district} only)" if district else "")
+    )
+    return None
 
 
 def build_sites(facts: str | Path | None = None) -> gpd.GeoDataFrame:
@@ -291,97 +417,12 @@ def build_sites(facts: str | Path | None = None) -> gpd.GeoDataFrame:
         def err(message: str, fld: str, row: int = i) -> InputError:
             return InputError(message, path=shown, row=row, field=fld)
 
-        sid = r["site_id"]
-        if not _ID_RE.match(sid):
-            raise err(f"site_id {sid!r} must be upper-case ASCII words joined by '-', e.g. CCN-KIMXA-2030", "site_id")
-        if sid in seen:
-            raise err(f"duplicate site_id {sid!r} (first on row {seen[sid]}); site ids are never reused", "site_id")
-        seen[sid] = i
-        if not r["name"]:
-            raise err("empty name; give the site's Vietnamese name", "name")
-        if r["kind"] not in KINDS:
-            raise err(f"unknown kind {r['kind']!r}; use KCN or CCN", "kind")
-        if r["phase"] not in PHASES:
-            raise err(f"unknown phase {r['phase']!r}; use one of {', '.join(PHASES)}", "phase")
-        urls = [u.strip() for u in r["source"].split(";") if u.strip()]
-        bad = [u for u in urls if not _URL_RE.fullmatch(u)]
-        if not urls or bad:
-            raise err(
-                f"source must be http(s) URLs separated by ';' (got {bad[0] if bad else 'nothing'!r}); every "
-                "site cites where its facts come from, other provenance goes in notes",
-                "source",
-            )
-        area = _parse_area(r["area_ha"], path=shown, row=i, fld="area_ha")
-        area_2050 = _parse_area(r["area_ha_2050"], path=shown, row=i, fld="area_ha_2050")
-
-        district_given: str | None = None
-        if r["district"]:
-            district_given = r["district"] if r["district"] in gaz_districts else _district_name(r["district"])
-            if district_given is None:
-                raise err(
-                    f"unknown district {r['district']!r}; use a legacy district name such as 'Huyện Vĩnh Tường' "
-                    "or 'Thành phố Phúc Yên', or leave it blank",
-                    "district",
-                )
-
+        urls = _check_fact_row(r, i, seen, err)
+        district_given = _fact_district(r, gaz_districts, err)
         notes = [r["notes"]] if r["notes"] else []
-        resolved: list[pd.Series] = []
-        for name in _unique(n.strip() for n in r["communes"].split(";") if n.strip()):
-            try:
-                row, note = _resolve_commune(name, district_given)
-            except LookupError as exc:
-                raise err(str(exc), "communes") from None
-            if row["code"] not in [x["code"] for x in resolved]:
-                resolved.append(row)
-            if note:
-                notes.append(note)
-
-        district = ";".join(_unique(str(x["district"]) for x in resolved)) if resolved else district_given
-        rec: dict[str, Any] = {
-            "site_id": sid,
-            "name": r["name"],
-            "kind": r["kind"],
-            "phase": r["phase"],
-            "status": r["status"] or None,
-            "area_ha": area,
-            "area_ha_2050": area_2050,
-            "commune": ";".join(str(x["name"]) for x in resolved) or None,
-            "district": district or None,
-            "commune_2025": ";".join(_unique(str(x["commune_2025"]) for x in resolved)) or None,
-            "source": ";".join(urls),
-            "confidence": r["confidence"] or None,
-            "commune_code": ";".join(str(x["code"]) for x in resolved) or None,
-            "commune_2025_code": ";".join(_unique(str(x["commune_2025_code"]) for x in resolved)) or None,
-        }
-
-        if bool(r["lon"]) != bool(r["lat"]):
-            raise err("give both lon and lat, or neither", "lon" if not r["lon"] else "lat")
-        if r["lon"]:
-            lon = _parse_coord(r["lon"], path=shown, row=i, fld="lon")
-            lat = _parse_coord(r["lat"], path=shown, row=i, fld="lat")
-            minx, miny, maxx, maxy = _VN_BOX
-            if not (minx <= lon <= maxx and miny <= lat <= maxy):
-                raise err(f"point ({lon}, {lat}) is not in northern Vietnam; swapped lon/lat?", "lon")
-            geom: Point | None = Point(lon, lat)
-            rec["location_method"] = "published_point"
-            rec["precision_m"] = _published_precision(area)
-            notes.append(
-                "position: published point, unverified"
-                + (f"; coordinates from: {r['coord_source']}" if r["coord_source"] else "")
-            )
-        elif resolved:
-            geom, prec, pnotes = _commune_position(resolved)
-            rec["location_method"] = "commune_centroid"
-            rec["precision_m"] = prec
-            notes.extend(pnotes)
-        else:
-            geom = None
-            rec["location_method"] = "none"
-            rec["precision_m"] = None
-            notes.append(
-                "no position: the facts give neither a point nor a commune"
-                + (f" (district {district} only)" if district else "")
-            )
+        resolved = _fact_communes(r, district_given, notes, err)
+        rec = _fact_record(r, urls, resolved, district_given, shown, i)
+        geom = _fact_position(r, rec, resolved, notes, shown, i, err)
         rec["notes"] = "; ".join(notes)
         records.append(rec)
         geoms.append(geom)
@@ -501,7 +542,12 @@ def write_sites_geojson(gdf: gpd.GeoDataFrame, path: str | Path) -> Path:
     data = to_wgs84(gdf, operation="writing sites GeoJSON")
     data = data.sort_values("site_id", kind="stable").reset_index(drop=True)
     geom_col = data.geometry.name
-    props = [c for c in data.columns if c != geom_col]
+    # a region (vpgeo.regions) is derived from the boundaries at load time, never stored with the facts
+    props = [
+        c
+        for c in data.columns
+        if c != geom_col and not any(isinstance(v, shapely.Geometry) for v in data[c].to_numpy()[:1])
+    ]
     meta: dict[str, Any] = {
         "layer": "sites",
         "built_from": FACTS_REL,
@@ -678,6 +724,8 @@ def _parse_area_value(value: object) -> tuple[float | None, list[str], str | Non
         return None, [], f"area {err}"
     if value_ha is not None and (not math.isfinite(value_ha) or value_ha <= 0):
         return None, [], f"area {value_ha} ha is not positive"
+    if value_ha is not None and value_ha > PROVINCE_AREA_HA:
+        return None, [], f"area {value_ha:g} ha is larger than the whole province ({PROVINCE_AREA_HA:,.0f} ha)"
     return value_ha, flags, None
 
 
@@ -766,27 +814,7 @@ def prepare_sites(
         raise InputError(f"duplicates must be 'rename' or 'reject', not {duplicates!r}", field="duplicates")
     if point_precision_m is not None and not point_precision_m > 0:
         raise InputError(f"point_precision_m must be positive, not {point_precision_m!r}", field="point_precision_m")
-    geo_in: gpd.GeoSeries | None = None
-    repaired: dict[int, str] = {}
-    # what the reader did to single rows (vpgeo.io.read_table: text cut, geometry repaired), keyed by _row
-    reader_flags: dict[Any, list[str]] = dict(data.attrs.get("row_flags") or {})
-    if isinstance(data, gpd.GeoDataFrame) and data._geometry_column_name in data.columns:
-        if data.crs is None:
-            raise CRSError(
-                "data.crs: the site table has a geometry but no coordinate reference system; set one "
-                "(e.g. EPSG:4326 for longitude/latitude, EPSG:5897 for VN-2000 / TM-3 metres)"
-            )
-        check_crs(data.crs, operation="preparing sites", argument="data.crs")
-        geo_in = to_wgs84(data.geometry, operation="preparing sites")
-        geo_in, repaired = _repaired(geo_in)
-        frame = pd.DataFrame(data.drop(columns=data.geometry.name))
-    else:
-        frame = pd.DataFrame(data)
-        if "geometry" in frame.columns:
-            raise CRSError(
-                "data: a plain table with a 'geometry' column has no coordinate reference system; pass a "
-                "GeoDataFrame with its CRS, or lon/lat columns in EPSG:4326"
-            )
+    frame, geo_in, repaired = _split_geometry(data)
     frame = frame.rename(columns=_normalise_columns(list(frame.columns)))
     if "name" not in frame.columns and "site_id" not in frame.columns:
         found = ", ".join(str(c) for c in frame.columns if c != "_row") or "none"
@@ -795,166 +823,253 @@ def prepare_sites(
             path=data.attrs.get("source_path"),  # set by vpgeo.io.read_table: the CLI's message names the file
             field="name",
         )
-    extra = [c for c in frame.columns if c not in _HEADER_ALIASES and c not in _COMPUTED]
-    src_prefix = _slug(id_prefix)
-
+    ctx = _RowContext(
+        extra=[c for c in frame.columns if c not in _HEADER_ALIASES and c not in _COMPUTED],
+        point_precision_m=point_precision_m,
+        place_by_commune=place_by_commune,
+        source=source,
+    )
+    # what the reader did to single rows (vpgeo.io.read_table: text cut, geometry repaired), keyed by _row
+    reader_flags: dict[Any, list[str]] = dict(data.attrs.get("row_flags") or {})
     kept: list[dict[str, Any]] = []
     kept_geoms: list[object] = []
     rejects: list[dict[str, Any]] = []
-    used_ids: set[str] = set()
-    pending_generated: list[int] = []
     for pos, (_, r) in enumerate(frame.iterrows()):
-        row_no = pos + 1
         flags: list[str] = [*reader_flags.get(r.get("_row"), [])] if reader_flags else []
         if pos in repaired:
             flags.append(repaired[pos])
-        texts = {c: _capped(r.get(c), c, flags) for c in _TEXT_COLUMNS}
-        name = texts["name"]
-        sid = texts["site_id"]
-
-        def reject(reason: str, *, row_no: int = row_no, sid: str = sid, name: str = name) -> None:
-            rejects.append({"row": row_no, "site_id": sid or None, "name": name or None, "reason": reason})
-
-        if not name:
-            if not sid:
-                reject("no name and no site_id")
-                continue
-            name = sid
-            flags.append("name_from_site_id")
-        kind, kflags, kerr = _kind_of(r.get("kind"), name)
-        if kerr:
-            reject(kerr)
-            continue
-        flags += kflags
-        area, aflags, aerr = _parse_area_value(r.get("area_ha"))
-        if aerr:
-            reject(aerr)
-            continue
-        flags += aflags
-        if area is None:
-            flags.append("area_missing")
-
-        geom: object = None
-        method = "none"
         g = geo_in.iloc[pos] if geo_in is not None else None
-        if g is not None and isinstance(g, shapely.Geometry) and not g.is_empty:
-            geom, method = g, "user_geometry"
-        else:
-            lon, f1, e1 = _parse_number(r.get("lon"))
-            lat, f2, e2 = _parse_number(r.get("lat"))
-            if e1 or e2:
-                reject(f"coordinate {e1 or e2}; give decimal degrees (EPSG:4326)")
-                continue
-            if (lon is None) != (lat is None):
-                reject("only one of lon/lat given; give both or neither")
-                continue
-            if lon is not None and lat is not None:
-                minx, miny, maxx, maxy = _VN_BOX
-                if miny <= lon <= maxy and minx <= lat <= maxx:
-                    lon, lat = lat, lon
-                    flags.append("lonlat_swapped")
-                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    reject(
-                        f"coordinates ({lon}, {lat}) are not degrees (projected metres?); convert to EPSG:4326 "
-                        "or pass a GeoDataFrame with its CRS"
-                    )
-                    continue
-                geom, method = Point(lon, lat), "user_point"
-                flags += sorted(set(f1 + f2))
-                if not (minx <= lon <= maxx and miny <= lat <= maxy):
-                    flags.append("outside_vietnam")
-        precision, _, perr = _parse_number(r.get("precision_m"))
-        if geom is not None:
-            given = nfc(r.get("location_method"))
-            method = given if given and given != "none" else method
-            if perr or (precision is not None and not precision > 0):
-                flags.append("precision_invalid")
-                precision = None
-            if precision is None and point_precision_m is not None:
-                precision = float(point_precision_m)
-                flags.append(f"precision_m assumed {point_precision_m:g}")
-        elif place_by_commune and nfc(r.get("commune")):
-            geom, precision, cflags = _place_by_commune(nfc(r.get("commune")), nfc(r.get("district")))
-            flags += cflags
-            method = "none" if geom is None else "commune_centroid"
-        if geom is None:
-            flags.append("no_position")
-            precision = None
-
-        if sid:
-            if sid in used_ids:
-                if duplicates == "reject":
-                    reject(f"duplicate site_id {sid!r}")
-                    continue
-                n = 2
-                while f"{sid}-{n}" in used_ids:
-                    n += 1
-                sid = f"{sid}-{n}"
-                flags.append("duplicate_id_renamed")
-            used_ids.add(sid)
-        else:
-            pending_generated.append(len(kept))
-            flags.append("site_id_generated")
-
-        rec: dict[str, Any] = {
-            "site_id": sid or None,
-            "name": name,
-            "kind": kind,
-            "phase": texts["phase"] or None,
-            "status": texts["status"] or None,
-            "area_ha": area,
-            "commune": texts["commune"] or None,
-            "district": texts["district"] or None,
-            "source": texts["source"] or source,
-            "location_method": method,
-            "precision_m": precision,
-            "notes": texts["notes"] or None,
-        }
-        for c in extra:
-            rec[c] = r.get(c)
-        rec["flags"] = flags
+        rec, geom, reason = _prepare_row(r, g, flags, ctx)
+        rec["_pos"] = pos + 1
+        if reason is not None:
+            texts_sid, texts_name = nfc(r.get("site_id")), nfc(r.get("name"))
+            rejects.append({"row": pos + 1, "site_id": texts_sid or None, "name": texts_name or None, "reason": reason})
+            continue
         kept.append(rec)
         kept_geoms.append(geom)
+    rejects += _assign_ids(kept, kept_geoms, duplicates, _slug(id_prefix))
+    sites = _sites_frame(kept, kept_geoms, ctx.extra, source)
+    rej = pd.DataFrame.from_records(rejects, columns=["row", "site_id", "name", "reason"])
+    rej["row"] = rej["row"].astype(int)
+    rej = rej.sort_values("row", kind="stable").reset_index(drop=True)
+    if len(sites) + len(rej) != len(frame):  # pragma: no cover - guards the contract
+        raise AssertionError("prepare_sites lost rows")
+    return sites, rej
 
+
+_SITE_OUT_COLUMNS = (
+    "site_id",
+    "name",
+    "kind",
+    "phase",
+    "status",
+    "area_ha",
+    "commune",
+    "district",
+    "source",
+    "location_method",
+    "precision_m",
+    "notes",
+)
+_CODE_COLUMNS = ("commune_2025", "commune_code", "commune_2025_code")
+
+
+@dataclass
+class _RowContext:
+    extra: list[str]
+    point_precision_m: float | None
+    place_by_commune: bool
+    source: str
+
+
+def _split_geometry(
+    data: pd.DataFrame | gpd.GeoDataFrame,
+) -> tuple[pd.DataFrame, gpd.GeoSeries | None, dict[int, str]]:
+    """The attribute table, the geometry in EPSG:4326 (repaired) if any, and a flag per repaired row."""
+    if isinstance(data, gpd.GeoDataFrame) and data._geometry_column_name in data.columns:
+        if data.crs is None:
+            raise CRSError(
+                "data.crs: the site table has a geometry but no coordinate reference system; set one "
+                "(e.g. EPSG:4326 for longitude/latitude, EPSG:5897 for VN-2000 / TM-3 metres)"
+            )
+        check_crs(data.crs, operation="preparing sites", argument="data.crs")
+        geo_in, repaired = _repaired(to_wgs84(data.geometry, operation="preparing sites"))
+        return pd.DataFrame(data.drop(columns=data.geometry.name)), geo_in, repaired
+    frame = pd.DataFrame(data)
+    if "geometry" in frame.columns:
+        raise CRSError(
+            "data: a plain table with a 'geometry' column has no coordinate reference system; pass a "
+            "GeoDataFrame with its CRS, or lon/lat columns in EPSG:4326"
+        )
+    return frame, None, {}
+
+
+def _identity(
+    r: pd.Series, texts: dict[str, str], flags: list[str]
+) -> tuple[str, str | None, float | None, str | None]:
+    """Name, kind and area of a row, or the reason it is rejected."""
+    name, sid = texts["name"], texts["site_id"]
+    if not name:
+        if not sid:
+            return "", None, None, "no name and no site_id"
+        name = sid
+        flags.append("name_from_site_id")
+    kind, kflags, kerr = _kind_of(r.get("kind"), name)
+    if kerr:
+        return name, None, None, kerr
+    flags += kflags
+    area, aflags, aerr = _parse_area_value(r.get("area_ha"))
+    if aerr:
+        return name, kind, None, aerr
+    flags += aflags
+    if area is None:
+        flags.append("area_missing")
+    return name, kind, area, None
+
+
+def _lonlat(r: pd.Series, flags: list[str]) -> tuple[Point | None, str | None]:
+    """The row's lon/lat point (swapped pairs repaired and flagged), or the reason it is rejected."""
+    lon, f1, e1 = _parse_number(r.get("lon"))
+    lat, f2, e2 = _parse_number(r.get("lat"))
+    if e1 or e2:
+        return None, f"coordinate {e1 or e2}; give decimal degrees (EPSG:4326)"
+    if (lon is None) != (lat is None):
+        return None, "only one of lon/lat given; give both or neither"
+    if lon is None or lat is None:
+        return None, None
+    minx, miny, maxx, maxy = _VN_BOX
+    if miny <= lon <= maxy and minx <= lat <= maxx:
+        lon, lat = lat, lon
+        flags.append("lonlat_swapped")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None, (
+            f"coordinates ({lon}, {lat}) are not degrees (projected metres?); convert to EPSG:4326 "
+            "or pass a GeoDataFrame with its CRS"
+        )
+    flags += sorted(set(f1 + f2))
+    if not (minx <= lon <= maxx and miny <= lat <= maxy):
+        flags.append("outside_vietnam")
+    return Point(lon, lat), None
+
+
+def _position(
+    r: pd.Series, g: object, flags: list[str], ctx: _RowContext
+) -> tuple[object, str, float | None, dict[str, Any], str | None]:
+    """Geometry, location_method, precision, commune codes of a row, or the reason it is rejected."""
+    geom: object = None
+    method = "none"
+    if g is not None and isinstance(g, shapely.Geometry) and not g.is_empty:
+        geom, method = g, "user_geometry"
+    else:
+        geom, err = _lonlat(r, flags)
+        if err:
+            return None, "none", None, {}, err
+        method = "user_point" if geom is not None else "none"
+    precision, _, perr = _parse_number(r.get("precision_m"))
+    codes: dict[str, Any] = {}
+    if geom is not None:
+        given = nfc(r.get("location_method"))
+        method = given if given and given != "none" else method
+        if perr or (precision is not None and not precision > 0):
+            flags.append("precision_invalid")
+            precision = None
+        if precision is None and ctx.point_precision_m is not None:
+            precision = float(ctx.point_precision_m)
+            flags.append(f"precision_m assumed {ctx.point_precision_m:g}")
+    elif ctx.place_by_commune and nfc(r.get("commune")):
+        geom, precision, codes = _place_by_commune(nfc(r.get("commune")), nfc(r.get("district")), flags)
+        method = "none" if geom is None else "commune_centroid"
+    if geom is None:
+        flags.append("no_position")
+        precision = None
+    return geom, method, precision, codes, None
+
+
+def _prepare_row(
+    r: pd.Series, g: object, flags: list[str], ctx: _RowContext
+) -> tuple[dict[str, Any], object, str | None]:
+    texts = {c: _capped(r.get(c), c, flags) for c in _TEXT_COLUMNS}
+    name, kind, area, reason = _identity(r, texts, flags)
+    if reason is not None:
+        return {}, None, reason
+    geom, method, precision, codes, reason = _position(r, g, flags, ctx)
+    if reason is not None:
+        return {}, None, reason
+    rec: dict[str, Any] = {
+        "site_id": texts["site_id"] or None,
+        "name": name,
+        "kind": kind,
+        "phase": texts["phase"] or None,
+        "status": texts["status"] or None,
+        "area_ha": area,
+        "commune": codes.get("commune") or texts["commune"] or None,
+        "district": codes.get("district") or texts["district"] or None,
+        "source": texts["source"] or ctx.source,
+        "location_method": method,
+        "precision_m": precision,
+        "notes": texts["notes"] or None,
+    }
+    for c in ctx.extra:
+        rec[c] = r.get(c)
+    for c in _CODE_COLUMNS:  # placed here, else the input's own (e.g. a build_sites table)
+        rec[c] = codes.get(c) or rec.get(c)
+    rec["flags"] = flags
+    return rec, geom, None
+
+
+def _assign_ids(
+    kept: list[dict[str, Any]], geoms: list[object], duplicates: str, src_prefix: str
+) -> list[dict[str, Any]]:
+    """Rename or reject repeated site_ids, generate the missing ones; returns the rejects (rows removed)."""
+    used: set[str] = set()
+    rejects: list[dict[str, Any]] = []
+    pending: list[int] = []
+    drop: list[int] = []
+    for i, rec in enumerate(kept):
+        sid = rec["site_id"]
+        if not sid:
+            pending.append(i)
+            rec["flags"].append("site_id_generated")
+            continue
+        if sid in used:
+            if duplicates == "reject":
+                rejects.append(
+                    {"row": rec["_pos"], "site_id": sid, "name": rec["name"], "reason": f"duplicate site_id {sid!r}"}
+                )
+                drop.append(i)
+                continue
+            n = 2
+            while f"{sid}-{n}" in used:
+                n += 1
+            sid = rec["site_id"] = f"{sid}-{n}"
+            rec["flags"].append("duplicate_id_renamed")
+        used.add(sid)
     # Generated ids come last so they never take an id the user wrote on a later row.
-    for idx in pending_generated:
+    for idx in pending:
         rec = kept[idx]
         # at most 60 characters of the name: an id is a handle, not a copy of a (possibly absurd) name
         base = f"{src_prefix}-{_slug(str(rec['kind'] or '') + ' ' + _strip_kind(rec['name']))[:60].rstrip('-')}"
         sid, n = base, 2
-        while sid in used_ids:
+        while sid in used:
             sid, n = f"{base}-{n}", n + 1
-        used_ids.add(sid)
+        used.add(sid)
         rec["site_id"] = sid
+    for i in reversed(drop):
+        del kept[i], geoms[i]
+    return rejects
+
+
+def _sites_frame(kept: list[dict[str, Any]], geoms: list[object], extra: list[str], source: str) -> gpd.GeoDataFrame:
     for rec in kept:
         rec["flags"] = ";".join(sorted(set(rec["flags"])))
-
-    columns = [
-        "site_id",
-        "name",
-        "kind",
-        "phase",
-        "status",
-        "area_ha",
-        "commune",
-        "district",
-        "source",
-        "location_method",
-        "precision_m",
-        "notes",
-        *extra,
-        "flags",
-    ]
+        rec.pop("_pos", None)
+    columns = [*_SITE_OUT_COLUMNS, *extra, *(c for c in _CODE_COLUMNS if c not in extra), "flags"]
     out = pd.DataFrame.from_records(kept, columns=columns)
     out["area_ha"] = pd.to_numeric(out["area_ha"], errors="coerce").astype(float)
     out["precision_m"] = pd.to_numeric(out["precision_m"], errors="coerce").astype(float)
-    sites = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(kept_geoms, crs=WGS84), crs=WGS84)
+    sites = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     sites.attrs["provenance"] = {"layer": "sites", "built_from": source, "crs": WGS84}
-    rej = pd.DataFrame.from_records(rejects, columns=["row", "site_id", "name", "reason"])
-    rej["row"] = rej["row"].astype(int)
-    if len(sites) + len(rej) != len(frame):  # pragma: no cover - guards the contract
-        raise AssertionError("prepare_sites lost rows")
-    return sites, rej
+    return sites
 
 
 _TEXT_COLUMNS = ("site_id", "name", "phase", "status", "commune", "district", "source", "notes")
@@ -994,24 +1109,54 @@ def _repaired(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, dict[int, str]]:
     return gpd.GeoSeries(values, index=geoms.index, crs=geoms.crs), flags
 
 
-def _place_by_commune(communes: str, district: str) -> tuple[Point | None, float | None, list[str]]:
-    """Gazetteer position of a user's commune(s); (None, None, flags) when a name cannot be resolved."""
-    flags: list[str] = []
-    district_full = _district_name(district) if district else None
-    if district and district_full is None:
-        flags.append("district_unknown")
-    rows: list[pd.Series] = []
+def _place_by_commune(
+    communes: str, district: str, flags: list[str]
+) -> tuple[Point | None, float | None, dict[str, Any]]:
+    """Position of a user's commune(s) through the geocoder's resolver (:func:`vpgeo.geocoding.match_name`).
+
+    Legacy names, former names, 2025 names and near-misses ("Hội Thịng") resolve as the geocoder resolves
+    them; several names give the mean point with a precision covering each. Returns (None, None, {}) and a
+    flag when a name cannot be resolved. The codes returned let :func:`vpgeo.regions.site_regions` draw the
+    region from the communes' polygons.
+    """
+    from vpgeo.geocoding import match_name
+
+    hits: list[dict[str, Any]] = []
     for name in _unique(n.strip() for n in re.split(r"[;,]", communes) if n.strip()):
-        try:
-            row, note = _resolve_commune(name, district_full)
-        except LookupError:
-            return None, None, [*flags, "commune_unknown"]
-        if note:
-            flags.append("commune_former_name")
-        if row["code"] not in [x["code"] for x in rows]:
-            rows.append(row)
-    geom, precision, _ = _commune_position(rows)
-    return geom, float(precision), flags
+        m = match_name(name, district=district, mode="commune")
+        if m["match_status"] not in ("exact", "fuzzy", "historical") or not m["commune_2025_code"]:
+            flags.append("commune_ambiguous" if m["match_status"] == "ambiguous" else "commune_unknown")
+            return None, None, {}
+        flags.extend(
+            {"fuzzy": ["commune_fuzzy_match"], "historical": ["commune_former_name"]}.get(m["match_status"], [])
+        )
+        hits.append(m)
+    if not hits:
+        return None, None, {}
+    geom, precision = _mean_position(
+        [Point(float(h["lon"]), float(h["lat"])) for h in hits], [float(h["precision_m"]) for h in hits]
+    )
+    legacy = [h for h in hits if h["commune_code"]]
+    codes = {
+        # a 2025 name has no legacy commune: its region is the whole 2025 commune
+        "commune": ";".join(_unique(str(h["commune"]) for h in legacy)) or None,
+        "commune_code": ";".join(_unique(str(h["commune_code"]) for h in legacy)) if len(legacy) == len(hits) else None,
+        "commune_2025": ";".join(_unique(str(h["commune_2025"]) for h in hits)),
+        "commune_2025_code": ";".join(_unique(str(h["commune_2025_code"]) for h in hits)),
+        "district": ";".join(_unique(str(h["district"]) for h in hits if h["district"])) or None,
+    }
+    return geom, precision, codes
+
+
+def _mean_position(points: Sequence[Point], precisions: Sequence[float]) -> tuple[Point, float]:
+    """Mean of points (in EPSG:5897) and a precision covering each point's own disc."""
+    if len(points) == 1:
+        return points[0], float(precisions[0])
+    metric = to_metric(gpd.GeoSeries(list(points), crs=WGS84), operation="site position", warn=False)
+    mean = Point(float(metric.x.mean()), float(metric.y.mean()))
+    reach = max(mean.distance(p) + prec for p, prec in zip(metric, precisions, strict=True))
+    back = to_wgs84(gpd.GeoSeries([mean], crs=metric.crs))
+    return back.iloc[0], float(_round_up(reach))
 
 
 def _strip_kind(name: object) -> str:
