@@ -151,15 +151,19 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     dest = Path(path)
     if dest.is_dir() and not dest.is_symlink():
         raise _fail(dest, "is a folder", "give an output file name inside it")
-    tmp_dir = _temp_dir(dest.parent)
+    made: list[Path] = []
     try:
+        with deferred_interrupt():  # a Ctrl-C between creating the folder and noting it would leak it
+            made.append(_temp_dir(dest.parent))
+        tmp_dir = made[0]
         writer(tmp_dir / dest.name)
         staged = [f for f in tmp_dir.iterdir() if f.is_file()]
         if not any(f.name == dest.name for f in staged):
             raise RuntimeError(f"the writer did not create {dest.name}")  # a programming error
         _move_in(staged, dest.parent)
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        for d in made:
+            shutil.rmtree(d, ignore_errors=True)
     return dest
 
 
@@ -273,6 +277,14 @@ class Lock:
         return not _pid_alive(pid)
 
     def acquire(self) -> Lock:
+        try:
+            with deferred_interrupt():  # the lock file and self.held change together
+                return self._acquire()
+        except KeyboardInterrupt:  # came while acquiring: leave no lock behind
+            self.release()
+            raise
+
+    def _acquire(self) -> Lock:
         if not self._create():
             if self._stale():
                 with contextlib.suppress(FileNotFoundError):
@@ -377,12 +389,13 @@ class OutputDir:
 
     def __enter__(self) -> OutputDir:
         self._check()
-        self.lock.acquire()
         try:
+            self.lock.acquire()
             self._refuse_non_empty()
-            self._staging = _temp_dir(self.out)
+            with deferred_interrupt():
+                self._staging = _temp_dir(self.out)
         except BaseException:
-            self.lock.release()
+            self.__exit__(None, None, None)
             raise
         return self
 

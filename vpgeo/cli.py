@@ -339,6 +339,7 @@ def _short_warnings(command: str, stream: TextIO) -> Iterator[None]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        warnings.simplefilter("ignore", ResourceWarning)  # for developers (e.g. a file left open by Ctrl-C)
         # the report states the CRS it measured in; the reprojection notice is for library users
         warnings.simplefilter("ignore", CRSWarning)
         warnings.showwarning = show
