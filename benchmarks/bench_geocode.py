@@ -3,30 +3,46 @@
 Run::
 
     python benchmarks/bench_geocode.py              # 10,000 addresses: rows/s, and the ratio to the baseline
+    python benchmarks/bench_geocode.py --small      # 1,000 addresses (CI, shared machines)
     python benchmarks/bench_geocode.py --threshold  # recall on typo'd Vĩnh Phúc names vs false matches on
                                                     # commune names of Hà Nội, Phú Thọ and Thái Nguyên
 
 The addresses are built from the gazetteer's names with the variations seen in real lists: prefixes written
 out, abbreviated or dropped, no diacritics, upper case, one-letter typos, historical and 2025 names, village
 and industrial-park parts, and addresses in other provinces. The baseline is what one writes first: for each
-comma-separated part, ``difflib.get_close_matches`` over all commune and district names.
+comma-separated part, ``difflib.get_close_matches`` over all commune and district names. When run from a
+git checkout, the geocoder as it was before the package split (``--baseline-rev``, default the last
+single-module version) is timed too on the same rows, and the ratio new/old is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import importlib.util
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 import unicodedata
 from importlib import resources
+from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
-from vpgeo import gazetteer
-from vpgeo import geocoding as gc
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout's vpgeo, whatever is installed
+
+from vpgeo import gazetteer  # noqa: E402
+from vpgeo import geocoding as gc  # noqa: E402
+from vpgeo.geocoding import _index as gc_index  # noqa: E402
+from vpgeo.geocoding import _resolve as gc_resolve  # noqa: E402
+from vpgeo.geocoding import _schema as gc_schema  # noqa: E402
+from vpgeo.geocoding import _tokens as gc_tokens  # noqa: E402
+
+BASELINE_REV = "2ead8ed"  # last commit with vpgeo/geocoding.py as one module
 
 
 def _plain(text: str) -> str:
@@ -58,8 +74,8 @@ def _outside_names() -> list[str]:
             "UNION SELECT wardShort FROM admin_units WHERE provinceShort = 'Phú Thọ' AND wardCode NOT IN "
             f"({','.join(repr(c) for c in gazetteer.communes_2025()['code'])})"
         ).fetchall()
-    idx = gc._index()
-    return sorted({r[0] for r in rows if gc._ckey(r[0]) not in idx.communes and not r[0].isdigit()})
+    idx = gc_index._index()
+    return sorted({r[0] for r in rows if gc_tokens._ckey(r[0]) not in idx.communes and not r[0].isdigit()})
 
 
 def addresses(n: int, seed: int = 0) -> list[str]:
@@ -113,11 +129,28 @@ def _naive(text: str, names: list[str], lookup: dict[str, str]) -> str | None:
     return None
 
 
-def bench(n: int) -> None:
+def _baseline(rev: str) -> ModuleType | None:
+    """The single-module geocoder of ``rev`` (read with git), or None outside a checkout."""
+    try:
+        src = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{rev}:vpgeo/geocoding.py"], capture_output=True, check=True, text=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    spec = importlib.util.spec_from_loader("vpgeo_geocoding_baseline", loader=None)
+    assert spec is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
+    exec(compile(src, f"{rev}:vpgeo/geocoding.py", "exec"), mod.__dict__)  # our own code at another commit
+    return mod
+
+
+def bench(n: int, rev: str = BASELINE_REV) -> None:
     texts = addresses(n)
     df = pd.DataFrame({"address": texts})
-    gc._index()  # build the index outside the timing (once per process, ~0.1 s)
-    gc._row_for.cache_clear()
+    gc_index._index()  # build the index outside the timing (once per process, ~0.1 s)
+    gc_resolve._row_for.cache_clear()
+    gc_tokens._scan.cache_clear()
     t0 = time.perf_counter()
     out = gc.geocode(df, address="address")
     t_ours = time.perf_counter() - t0
@@ -138,24 +171,43 @@ def bench(n: int) -> None:
     print(f"naive difflib baseline (measured on {m} rows, scaled): {t_naive:.2f} s, {n / t_naive:,.0f} rows/s")
     print(f"speed-up vs baseline: {t_naive / t_ours:.1f}x")
     print("match_status:", out["match_status"].value_counts().to_dict())
+    old = _baseline(rev)
+    if old is None:
+        print("old geocoder: not available (not a git checkout)")
+        return
+    old._index()
+    # alternate old and new, best of three each, so machine load and warm caches favour neither
+    t_new, t_old = [], []
+    for _ in range(3):
+        for mod, times in ((old, t_old), (gc, t_new)):
+            caches = [mod._row_for] if mod is old else [gc_resolve._row_for, gc_tokens._scan]
+            for cache in caches:  # every run starts cold
+                cache.cache_clear()
+            t0 = time.perf_counter()
+            mod.geocode(df, address="address")
+            times.append(time.perf_counter() - t0)
+    print(
+        f"old geocoder ({rev}): {min(t_old):.2f} s, new: {min(t_new):.2f} s (best of 3, alternated); "
+        f"time new/old: {min(t_new) / min(t_old):.2f}"
+    )
 
 
 def threshold_table(seed: int = 0) -> None:
     """Recall on typo'd Vĩnh Phúc names and false matches of other provinces' names, per threshold."""
     rng = random.Random(seed)
-    idx = gc._index()
+    idx = gc_index._index()
     units = idx.units
     truth = []  # (typo'd key, own key, district unit id)
     for u in units:
         if u.level != "legacy":
             continue
-        own = gc._ckey(u.name.split(" ", 2)[-1] if u.type == "Thị trấn" else u.name.split(" ", 1)[1])
+        own = gc_tokens._ckey(u.name.split(" ", 2)[-1] if u.type == "Thị trấn" else u.name.split(" ", 1)[1])
         duid = idx.by_code["district:" + str(u.district_code)]
         for _ in range(5):
             typo = _typo(own, rng)
             if typo != own:
                 truth.append((typo, own, duid))
-    outside = [gc._ckey(nm) for nm in _outside_names()]
+    outside = [gc_tokens._ckey(nm) for nm in _outside_names()]
     outside_typo = [_typo(k, rng) for k in outside]
     outside_typo = [k for k in outside_typo if k not in idx.communes]
     districts = [i for i, u in enumerate(units) if u.level == "district"]
@@ -166,13 +218,13 @@ def threshold_table(seed: int = 0) -> None:
     )
 
     def outcome(q: str, district: int | None) -> str | None:
-        hit = gc._fuzzy_units(q, district, [])
+        hit = gc_resolve._fuzzy_units(q, district, [])
         if hit is None:
             return None
-        ids = {u for u, _ in gc._collapse(hit[1])}
+        ids = {u for u, _ in gc_resolve._collapse(hit[1])}
         if len(ids) != 1:
             return "ambiguous"
-        return gc._ckey(
+        return gc_tokens._ckey(
             units[next(iter(ids))].name.split(" ", 2)[-1]
             if units[next(iter(ids))].type == "Thị trấn"
             else units[next(iter(ids))].name.split(" ", 1)[1]
@@ -180,10 +232,10 @@ def threshold_table(seed: int = 0) -> None:
 
     print("            no district                          | with the district")
     print("threshold  recall  wrong  false: names  typo'd    | recall  wrong  false: names")
-    saved = gc.FUZZY_THRESHOLD
+    saved = gc_schema.FUZZY_THRESHOLD
     try:
         for t in (0.65, 0.7, 0.75, 0.8, 0.85, 0.9):
-            gc.FUZZY_THRESHOLD = t
+            gc_schema.FUZZY_THRESHOLD = t
             res = [outcome(q, None) for q, _, _ in truth]
             ok = sum(r == own for r, (_, own, _) in zip(res, truth, strict=True)) / len(truth)
             wrong = sum(r is not None and r != own for r, (_, own, _) in zip(res, truth, strict=True)) / len(truth)
@@ -198,18 +250,20 @@ def threshold_table(seed: int = 0) -> None:
                 f"{fp_d:11.1%}"
             )
     finally:
-        gc.FUZZY_THRESHOLD = saved
+        gc_schema.FUZZY_THRESHOLD = saved
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", type=int, default=10_000)
+    ap.add_argument("-n", type=int, default=10_000, help="rows (default 10,000)")
+    ap.add_argument("--small", action="store_true", help="1,000 rows")
+    ap.add_argument("--baseline-rev", default=BASELINE_REV, help="git revision of the old geocoder")
     ap.add_argument("--threshold", action="store_true", help="print the fuzzy threshold table instead")
     args = ap.parse_args(argv)
     if args.threshold:
         threshold_table()
     else:
-        bench(args.n)
+        bench(1000 if args.small else args.n, args.baseline_rev)
     return 0
 
 

@@ -32,8 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sqlite3
-from importlib import resources
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +42,15 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from vpgeo import gazetteer
+from vpgeo import downloads, gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "boundaries"
+MEASURED = OUT / "precision_measured.json"  # per-unit outline error, written by --measure (numbers only)
 METRIC = "EPSG:5897"
 _T = Transformer.from_crs("EPSG:4326", METRIC, always_xy=True)
 
 # Grid and solver settings (metres, m²). Chosen once; see the module docstring for what each does.
-MARGIN = 25_000.0  # window around the province bbox holding the neighbours' cells
 COARSE = 250.0  # grid step while iterating the weights
 FINE = 100.0  # grid step of the final labelling
 # Only a few area-balancing steps: full balancing to the known areas lowered the mean IoU (0.78 vs 0.80
@@ -61,21 +60,17 @@ SPLIT_ITERATIONS = 40  # balancing of legacy communes inside their part (ensures
 BBOX_PLAUSIBLE = (0.2, 8.0)  # legacy bbox area / estimated area outside this → bogus bbox, ignored
 BBOX_DILATE = 500.0
 BBOX_PENALTY = 4e6  # (2 km)²: soft, a cell may leave its bboxes if the areas demand it
-DISTRICT_DILATE = 300.0  # district bboxes are accurate to a few hundred metres
 SIMPLIFY = 200.0  # coverage simplification tolerance, removes the grid's staircase
 
-# Measured by `python scripts/build_boundaries.py --measure ../shared/data/reference` (and asserted in
-# tests/test_boundaries.py): the 90th percentile of the distance between our boundaries and the official
-# ones, max over units, rounded up. Legacy communes have no reference; they inherit the 2025 figure.
-PRECISION_DISTRICTS_M = 1500
-PRECISION_COMMUNES_M = 3400
+PRECISION_DISTRICTS_M = 2500  # fallbacks when data/boundaries/precision_measured.json is absent
+PRECISION_COMMUNES_M = 6100
 
+PRECISION_NOTE = (
+    "precision_m = the 99th percentile of the distance between this layer's outlines and the official ones "
+    "(dvhcvn districts, vietnam-3d-map 2025 communes), max over units, rounded up to 100 m; measured by "
+    "`python scripts/build_boundaries.py --measure-only --measure ../shared/data/reference`"
+)
 VINTAGE_NOTE = "gazetteer vietnamadminunits 1.0.4 (2025 units; legacy units as of 30 June 2025)"
-
-
-def _package_db() -> sqlite3.Connection:
-    path = resources.files("vietnamadminunits") / "data" / "dataset.db"
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
 def _xy(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -83,60 +78,86 @@ def _xy(lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
-def _neighbours(window: tuple[float, float, float, float], own: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """2025 communes around the province (code, x, y, area m²) and their legacy points (code, x, y)."""
-    x0, y0, x1, y1 = window
-    with _package_db() as conn:
-        new = pd.read_sql("SELECT provinceKey, wardKey, wardCode, wardLat, wardLon, wardAreaKm2 FROM admin_units", conn)
-        old = pd.read_sql("SELECT provinceKey, districtKey, wardKey, wardLat, wardLon FROM admin_units_legacy", conn)
-    new = new[~new["wardCode"].isin(own)].copy()
-    new["x"], new["y"] = _xy(new["wardLon"], new["wardLat"])
-    new = new[new["x"].between(x0, x1) & new["y"].between(y0, y1)].copy()
-    new["area"] = new["wardAreaKm2"].astype(float) * 1e6
-    conv = json.loads(
-        (resources.files("vietnamadminunits") / "data" / "converter_2025.json").read_text(encoding="utf-8")
-    )
-    legacy_to_new = {
-        o: (prov, nk)
-        for prov, groups in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items()
-        for nk, olds in groups.items()
-        for o in olds
-    }
-    by_key = new.set_index(["provinceKey", "wardKey"])
-    old["target"] = (old["provinceKey"] + "_" + old["districtKey"] + "_" + old["wardKey"]).map(legacy_to_new)
-    old = old[old["target"].isin(set(by_key.index))].copy()
-    old["x"], old["y"] = _xy(old["wardLon"], old["wardLat"])
-    tgt = by_key.loc[list(old["target"])]
-    old["code"] = tgt["wardCode"].to_numpy()
-    # A legacy point far from its 2025 commune is a geocoding error: drop it.
-    reach = 2.0 * np.sqrt(tgt["area"].to_numpy() / math.pi)
-    near = np.hypot(old["x"].to_numpy() - tgt["x"].to_numpy(), old["y"].to_numpy() - tgt["y"].to_numpy()) < reach
-    old = old[near]
-    return new[["wardCode", "x", "y", "area"]].rename(columns={"wardCode": "code"}), old[["code", "x", "y"]]
+WOF_OWNER, WOF_REPO = "whosonfirst-data", "whosonfirst-data-admin-vn"
+WOF_COMMIT = "36f4852c8e50b5637c140715b5d896c01baf2dd1"
+WOF_LICENCE = "CC0-1.0 (Data from Who's On First; https://whosonfirst.org/docs/licenses/)"
+WOF_CREDIT = "Data from Who's On First"
+# wof:id -> sha256 of data/110/878/<id[6:9]>/<id[9]>/<id>.geojson (the 9 districts of the former Vĩnh Phúc)
+WOF_FILES = {
+    "1108781195": "456b786182e32e583403b4c93bd76cb823734aeb48d9c95ccfbf1c3ca5208007",
+    "1108781197": "875b28bb5d9d88343024813d4e7b5a3f7bf9c1857ac75120505ac098fca206f7",
+    "1108781201": "23e56b967a3dfbf08700b3f83650d0345a1754ea73251418856b7d32923c662a",
+    "1108781203": "e175525f5fca796eed7bdaad81d765f78c5f09c166bfc5e75ea368b93ef03745",
+    "1108781205": "4b12c68e57a0f68b61cf6d1fbb46f05978f594f35a6d759e60e4a089e6e31f60",
+    "1108781207": "08ed2863e9719db768ed2dab7b396c40ed2d6d533f70735b123aaae41cd55942",
+    "1108781209": "a09af0a8baef0fa44bf1e39918bfbdad70cb982ee2600cf916306367c6197432",
+    "1108781211": "f79265ccf3a5d6eaa638f9c7e022772bfe26a6529112ded00969fd0809959d56",
+    "1108781213": "169a0651ce5c5efbd45f1724374974b872dd143778d3178c2c05d6f924ffcdf8",
+}
 
 
-def _box_mask(b: tuple[float, float, float, float], dil: float, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
-    xs, ys = _xy([b[0], b[2], b[0], b[2]], [b[1], b[1], b[3], b[3]])
-    inside: np.ndarray = (gx >= xs.min() - dil) & (gx <= xs.max() + dil)
-    inside &= (gy >= ys.min() - dil) & (gy <= ys.max() + dil)
-    return inside
+def wof_path(wof_id: str) -> str:
+    return f"data/{wof_id[:3]}/{wof_id[3:6]}/{wof_id[6:9]}/{wof_id[9:]}/{wof_id}.geojson"
+
+
+def _register_wof() -> list[str]:
+    names = []
+    for wof_id, sha in WOF_FILES.items():
+        src = downloads.PinnedSource(
+            name=f"district-wof-{wof_id}",
+            description=f"Who's On First county {wof_id} (a district of the former Vĩnh Phúc)",
+            licence=WOF_LICENCE,
+            vintage="Who's On First admin-vn @ 36f4852c (geometry source meso)",
+            owner=WOF_OWNER,
+            repo=WOF_REPO,
+            commit=WOF_COMMIT,
+            path=wof_path(wof_id),
+            sha256=sha,
+        )
+        names.append(downloads.register_source(src).name)
+    return names
+
+
+def wof_districts(mirror: str | None = None) -> gpd.GeoDataFrame:
+    """The 9 districts from the pinned Who's On First files (fetched and verified; EPSG:5897, index = code).
+
+    Joined on ``meso:local_id`` (province 26 + GSO district code): ``hasc:id`` repeats Lập Thạch's code for
+    Sông Lô. Overlaps between neighbours (slivers) go to the district listed first by code.
+    """
+    if mirror:
+        os.environ["VPGEO_DATA_MIRROR"] = mirror
+    codes, geoms = [], []
+    for name in _register_wof():
+        raw = json.loads(downloads.fetch(name).read_text(encoding="utf-8"))
+        local = str(raw["properties"]["meso:local_id"])
+        assert local.startswith(gazetteer.PROVINCE_CODE), local
+        codes.append(local[len(gazetteer.PROVINCE_CODE) :])
+        geoms.append(shapely.make_valid(shapely.geometry.shape(raw["geometry"])))
+    gdf = gpd.GeoDataFrame({"code": codes}, geometry=geoms, crs="EPSG:4326").to_crs(METRIC)
+    gdf = gdf.sort_values("code").set_index("code")
+    assert sorted(gdf.index) == sorted(gazetteer.districts()["code"]), sorted(gdf.index)
+    taken = shapely.Polygon()
+    out = []
+    for geom in gdf.geometry:
+        out.append(shapely.make_valid(geom.difference(taken)))
+        taken = taken.union(geom)
+    gdf["geometry"] = out
+    return gdf
 
 
 class Model:
     """Units, generator sites and penalties of the power diagram."""
 
-    def __init__(self) -> None:
+    def __init__(self, districts: gpd.GeoDataFrame) -> None:
+        self.wof = districts  # metric, index = district code
         self.new = gazetteer.communes_2025()
         self.leg = gazetteer.legacy_communes()
         self.dis = gazetteer.districts().set_index("code")
         leg = self.leg
         leg["x"], leg["y"] = _xy(leg["lon"], leg["lat"])
-        b = np.array([np.array(d, float) for d in self.dis["bbox"]])
-        x0, y0 = _xy(b[:, 0].min(), b[:, 1].min())
-        x1, y1 = _xy(b[:, 2].max(), b[:, 3].max())
-        self.extent = (float(x0), float(y0), float(x1), float(y1))
-        self.window = (float(x0) - MARGIN, float(y0) - MARGIN, float(x1) + MARGIN, float(y1) + MARGIN)
-        nb, nb_leg = _neighbours(self.window, set(self.new["code"]))
+        x0, y0, x1, y1 = (float(v) for v in districts.total_bounds)
+        self.extent = (x0, y0, x1, y1)
+        self.window = (x0 - 1000.0, y0 - 1000.0, x1 + 1000.0, y1 + 1000.0)
 
         units = leg.groupby(["commune_2025_code", "district_code"]).size().reset_index(name="n")
         total = leg.groupby("commune_2025_code").size()
@@ -145,6 +166,9 @@ class Model:
         units["area"] = [
             a25[c] * n / total[c] * 1e6 for c, n in zip(units["commune_2025_code"], units["n"], strict=True)
         ]
+        # the parts of a district share the district's outline area (Who's On First), in the gazetteer's ratios
+        d_area = districts.geometry.area
+        units["area"] *= units["district_code"].map(d_area / units.groupby("district_code")["area"].sum())
         self.units = units
         self.nu = len(units)
         unit_of = {k: i for i, k in enumerate(zip(units["commune_2025_code"], units["district_code"], strict=True))}
@@ -171,18 +195,10 @@ class Model:
                 sx.append(float(sib["x"].mean()))
                 sy.append(float(sib["y"].mean()))
                 su.append(int(i))
-        nb_index = {c: self.nu + j for j, c in enumerate(nb["code"])}
-        sx += list(nb["x"]) + list(nb_leg["x"])
-        sy += list(nb["y"]) + list(nb_leg["y"])
-        su += list(nb_index.values()) + [nb_index[c] for c in nb_leg["code"]]
         self.sx, self.sy, self.su = np.array(sx), np.array(sy), np.array(su)
-        self.area = np.r_[units["area"].to_numpy(), nb["area"].to_numpy()]
-        k = len(self.area)
-        cnt = np.bincount(self.su, minlength=k)
-        ux = np.bincount(self.su, self.sx, minlength=k) / cnt
-        uy = np.bincount(self.su, self.sy, minlength=k) / cnt
-        # Only units well inside the window get their area balanced; the window cuts the others' cells.
-        self.balanced = (ux > x0 - 8000) & (ux < x1 + 8000) & (uy > y0 - 8000) & (uy < y1 + 8000)
+        self.area = units["area"].to_numpy()
+        self.balanced = np.ones(len(self.area), dtype=bool)
+        self.unit_district = units["district_code"].to_numpy()
 
         boxes = gpd.GeoSeries([shapely.box(*bb) for bb in leg["bbox"]], crs="EPSG:4326").to_crs(METRIC)
         ratio = boxes.area.to_numpy() / 1e6 / leg["area_km2_est"].to_numpy()
@@ -193,18 +209,24 @@ class Model:
             m &= (leg["district_code"] == r.district_code).to_numpy()
             self.regions.append(boxes[m].union_all().buffer(BBOX_DILATE) if m.any() else None)
 
-    def grid(self, step: float) -> tuple[np.ndarray, np.ndarray]:
+    def grid(self, step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cell centres inside the districts, and each cell's district code."""
         x0, y0, x1, y1 = self.window
         gx, gy = np.meshgrid(np.arange(x0, x1, step) + step / 2, np.arange(y0, y1, step) + step / 2)
-        return gx.ravel(), gy.ravel()
+        gx, gy = gx.ravel(), gy.ravel()
+        dist = np.full(gx.shape, "", dtype=object)
+        for code, geom in self.wof.geometry.items():
+            dist[shapely.contains_xy(geom, gx, gy)] = code
+        keep = dist != ""
+        return gx[keep], gy[keep], dist[keep]
 
-    def penalties(self, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    def penalties(self, gx: np.ndarray, gy: np.ndarray, dist: np.ndarray) -> np.ndarray:
         pen = np.zeros((self.nu, len(gx)), dtype=np.float64)
         for i, r in enumerate(self.units.itertuples()):
             reg = self.regions[i]
             if reg is not None:
                 pen[i, ~shapely.contains_xy(reg, gx, gy)] = BBOX_PENALTY
-            pen[i, ~_box_mask(self.dis.at[r.district_code, "bbox"], DISTRICT_DILATE, gx, gy)] = np.inf
+            pen[i, dist != r.district_code] = np.inf  # a part never leaves its district
         return pen
 
     def assign(self, gx: np.ndarray, gy: np.ndarray, w: np.ndarray, pen: np.ndarray) -> np.ndarray:
@@ -222,8 +244,8 @@ class Model:
 
     def solve(self) -> np.ndarray:
         """Power weights giving every balanced unit its known area (gradient ascent on the OT dual)."""
-        gx, gy = self.grid(COARSE)
-        pen = self.penalties(gx, gy)
+        gx, gy, dist = self.grid(COARSE)
+        pen = self.penalties(gx, gy, dist)
         w = np.zeros(len(self.area))
         for _ in range(ITERATIONS):
             got = np.maximum(np.bincount(self.assign(gx, gy, w, pen), minlength=len(w)), 1) * COARSE**2
@@ -231,18 +253,8 @@ class Model:
         return w
 
 
-def build() -> dict[str, gpd.GeoDataFrame]:
-    m = Model()
-    w = m.solve()
-    gx, gy = m.grid(FINE)
-    x0, y0, x1, y1 = m.extent
-    near = (gx > x0 - 3000) & (gx < x1 + 3000) & (gy > y0 - 3000) & (gy < y1 + 3000)
-    gx, gy = gx[near], gy[near]
-    arg = m.assign(gx, gy, w, m.penalties(gx, gy))
-    inside = arg < m.nu
-    gx, gy, arg = gx[inside], gy[inside], arg[inside]
-
-    # Split each part among its legacy communes with a trusted point (nearest point wins).
+def _split_parts(m: Model, gx: np.ndarray, gy: np.ndarray, arg: np.ndarray) -> np.ndarray:
+    """Split each part among its legacy communes with a trusted point (nearest point wins, area-balanced)."""
     leg = m.leg
     label = np.empty(len(gx), dtype=object)
     for i, r in enumerate(m.units.itertuples()):
@@ -265,6 +277,17 @@ def build() -> dict[str, gpd.GeoDataFrame]:
             got = np.bincount((d - w).argmin(axis=1), minlength=len(sib))
             w += 0.5 * (share - got) * FINE**2 / math.pi
         label[cells] = sib["code"].to_numpy()[(d - w).argmin(axis=1)]
+    return label
+
+
+def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    wof = wof_districts(mirror)
+    m = Model(wof)
+    w = m.solve()
+    gx, gy, dist = m.grid(FINE)
+    arg = m.assign(gx, gy, w, m.penalties(gx, gy, dist))
+    label = _split_parts(m, gx, gy, arg)
+    leg = m.leg
 
     half = FINE / 2
     cells_gs = shapely.box(gx - half, gy - half, gx + half, gy + half)
@@ -283,16 +306,22 @@ def build() -> dict[str, gpd.GeoDataFrame]:
     cover["commune_2025_code"] = [
         owner.at[c, "commune_2025_code"] if c in owner.index else parts[c].commune_2025_code for c in cover["label"]
     ]
+    # the grid's outline is the district outline to 100 m: clip to the outline itself, so units nest exactly
+    clip = wof.geometry.reindex(cover["district_code"]).to_numpy()
+    cover["geometry"] = shapely.make_valid(shapely.intersection(cover.geometry.to_numpy(), clip))
 
+    prec = json.loads(MEASURED.read_text(encoding="utf-8")) if MEASURED.is_file() else {}
+    p_dis = prec.get("districts", {})
+    p_new = prec.get("communes2025", {})
     dis = gazetteer.districts()
-    dgeo = cover.dissolve("district_code").geometry
+    dgeo = wof.geometry
     districts = gpd.GeoDataFrame(
         {
             "code": dis["code"],
             "name": dis["name"],
             "short": dis["short"],
             "source": "approximate",
-            "precision_m": PRECISION_DISTRICTS_M,
+            "precision_m": [p_dis.get(c, PRECISION_DISTRICTS_M) for c in dis["code"]],
         },
         geometry=[dgeo[c] for c in dis["code"]],
         crs=METRIC,
@@ -307,7 +336,7 @@ def build() -> dict[str, gpd.GeoDataFrame]:
             "type": new["type"],
             "area_km2": new["area_km2"],
             "source": "approximate",
-            "precision_m": PRECISION_COMMUNES_M,
+            "precision_m": [p_new.get(c, PRECISION_COMMUNES_M) for c in new["code"]],
         },
         geometry=[cgeo[c] for c in new["code"]],
         crs=METRIC,
@@ -325,9 +354,10 @@ def build() -> dict[str, gpd.GeoDataFrame]:
             "commune_2025": leg["commune_2025"],
             "source": "approximate",
             # No polygon without a trusted point: such communes are the gazetteer's fallback point.
+            # legacy outlines have no reference: their 2025 commune's measured error (inner edges unmeasured)
             "precision_m": [
-                max(PRECISION_COMMUNES_M, int(p)) if c in lgeo.index else int(n25.at[c25, "precision_m"])
-                for c, p, c25 in zip(leg["code"], leg["precision_m"], leg["commune_2025_code"], strict=True)
+                p_new.get(c25, PRECISION_COMMUNES_M) if c in lgeo.index else int(n25.at[c25, "precision_m"])
+                for c, c25 in zip(leg["code"], leg["commune_2025_code"], strict=True)
             ],
         },
         geometry=[
@@ -340,17 +370,32 @@ def build() -> dict[str, gpd.GeoDataFrame]:
 
 
 def _metadata(layer: str) -> dict[str, Any]:
+    wof = (
+        f"{WOF_CREDIT}: district outlines from {WOF_OWNER}/{WOF_REPO}@{WOF_COMMIT} "
+        f"({', '.join(wof_path(i) for i in WOF_FILES)}), licence {WOF_LICENCE}"
+    )
+    method = {
+        "districts": "Who's On First district polygons, slivers between neighbours removed; NOT official boundaries",
+        "communes2025": (
+            "area-balanced power diagram of gazetteer points on a 100 m grid (EPSG:5897) inside the Who's On "
+            "First districts, dissolved to 2025 communes; NOT official boundaries"
+        ),
+        "communes_legacy": (
+            "area-balanced power diagram of gazetteer points on a 100 m grid (EPSG:5897) inside the Who's On "
+            "First districts; NOT official boundaries"
+        ),
+    }[layer]
     return {
         "layer": f"{layer}_approximate",
         "source": "approximate",
         "approximate": True,
-        "derived_from": gazetteer.SOURCE + "; neighbouring communes' points and areas from the same package",
-        "licence": "MIT (derived by vpgeo from the MIT package vietnamadminunits)",
+        "derived_from": wof if layer == "districts" else f"{gazetteer.SOURCE}; {wof}",
+        "credit": WOF_CREDIT,
+        "licence": WOF_LICENCE if layer == "districts" else f"MIT (vietnamadminunits) and {WOF_LICENCE}",
+        "licence_url": "https://whosonfirst.org/docs/licenses/",
         "vintage": VINTAGE_NOTE,
-        "method": (
-            "area-balanced power diagram of gazetteer points on a 100 m grid (EPSG:5897), constrained by "
-            "district and commune bounding boxes, coverage-simplified; NOT official boundaries"
-        ),
+        "method": method,
+        "precision": PRECISION_NOTE,
         "built_by": "scripts/build_boundaries.py",
         "official_alternative": "vpgeo data fetch districts-dvhcvn / communes2025-vietnam3dmap",
     }
@@ -370,44 +415,96 @@ def write(layers: dict[str, gpd.GeoDataFrame]) -> list[Path]:
     return paths
 
 
-def _boundary_p90(a: Any, b: Any) -> float:
-    """90th percentile of the symmetric distance between two polygons' boundaries (metres)."""
+def _boundary_distances(a: Any, b: Any) -> np.ndarray:
+    """Distances (m) from points every 50 m along each outline to the other outline (both ways)."""
     out = []
-    for s, t in ((a, b), (b, a)):
-        line = s.boundary
+    for s_, t in ((a, b), (b, a)):
+        line = s_.boundary
         pts = shapely.line_interpolate_point(line, np.arange(0, line.length, 50.0))
         out.append(shapely.distance(pts, t.boundary))
-    return float(np.percentile(np.concatenate(out), 90))
+    return np.concatenate(out)
 
 
-def measure(reference: Path) -> None:
-    """Print IoU and boundary distance of the shipped files against a reference folder (oracle only)."""
+def _random_points(outline: Any, n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = outline.bounds
+    pts: list[Any] = []
+    while len(pts) < n:
+        cand = shapely.points(rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n))
+        pts.extend(cand[shapely.contains(outline, cand)])
+    return np.array(pts[:n])
+
+
+def measure(reference: Path, n_points: int = 20_000) -> dict[str, float]:
+    """Print, against a reference folder (oracle only, nothing stored): outline errors, and for ``n_points``
+    uniform random points inside the province the geocoder's district right %, 2025 commune right %,
+    ``outside`` % and boundary-note % with the shipped approximate layers."""
+    import pandas as pd
+
+    from vpgeo.geocoding import geocode
+
     pairs = [
         ("districts", "vinhphuc_districts_dvhcvn.geojson", "level2_id"),
         ("communes2025", "vinhphuc_communes2025_vietnam3dmap.geojson", "id"),
     ]
+    refs = {}
+    measured: dict[str, Any] = {}
     for layer, ref_name, ref_key in pairs:
         ours = gpd.read_file(OUT / f"{layer}_approximate.geojson").to_crs(METRIC).set_index("code")
-        ref = gpd.read_file(reference / ref_name).to_crs(METRIC).set_index(ref_key)
-        ious, dists = [], []
+        ref = gpd.read_file(reference / ref_name).to_crs(METRIC)
+        ref[ref_key] = ref[ref_key].astype(str)
+        ref = ref.set_index(ref_key)
+        refs[layer] = ref
+        ious, p99, mx = [], [], []
         for code, geom in ref.geometry.items():
             a = ours.geometry[code]
             ious.append(a.intersection(geom).area / a.union(geom).area)
-            dists.append(_boundary_p90(a, geom))
-            if layer == "districts":
-                print(f"  {ours.at[code, 'name']:<22} IoU {ious[-1]:.3f}  boundary p90 {dists[-1]:6.0f} m")
+            d = _boundary_distances(a, geom)
+            p99.append(float(np.percentile(d, 99)))
+            mx.append(float(d.max()))
+            measured.setdefault(layer, {})[str(code)] = int(math.ceil(p99[-1] / 100) * 100)
         print(
-            f"{layer}: IoU min {min(ious):.3f} mean {np.mean(ious):.3f}; boundary p90 max {max(dists):.0f} m, "
-            f"median {np.median(dists):.0f} m"
+            f"{layer}: IoU min {min(ious):.3f} mean {np.mean(ious):.3f}; outline distance p99 max over units "
+            f"{max(p99):.0f} m (median {np.median(p99):.0f} m), max {max(mx):.0f} m"
         )
+    measured["statistic"] = "99th percentile of the outline distance (both ways, every 50 m), rounded up to 100 m"
+    measured["against"] = "dvhcvn districts @ 4b1b6b59, vietnam-3d-map 2025 communes @ dc6095c4 (numbers only)"
+    MEASURED.write_text(json.dumps(measured, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {MEASURED.relative_to(ROOT)} (per-unit precision; rebuild to apply it)")
+    province = gpd.read_file(reference / "vinhphuc_province_dvhcvn.geojson").to_crs(METRIC).geometry.union_all()
+    pts = gpd.GeoSeries(_random_points(province, n_points), crs=METRIC)
+    truth_d = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), refs["districts"][["geometry"]], predicate="within")
+    truth_c = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), refs["communes2025"][["geometry"]], predicate="within")
+    ll = pts.to_crs("EPSG:4326")
+    got = geocode(pd.DataFrame({"lon": ll.x, "lat": ll.y}), lon="lon", lat="lat", boundaries="approx")
+    td = truth_d.groupby(level=0)[truth_d.columns[-1]].first().reindex(range(n_points))
+    tc = truth_c.groupby(level=0)[truth_c.columns[-1]].first().reindex(range(n_points))
+    res = {
+        "district_right": float((got["district_code"].to_numpy() == td.to_numpy()).mean()),
+        "commune2025_right": float((got["commune_2025_code"].to_numpy() == tc.to_numpy()).mean()),
+        "outside": float((got["match_status"] == "outside").mean()),
+        "boundary_note": float(got["match_note"].fillna("").str.contains("boundary").mean()),
+    }
+    print(
+        f"{n_points:,} uniform random points inside the province, geocoded offline: district right "
+        f"{res['district_right']:.1%}, 2025 commune right {res['commune2025_right']:.1%}, outside "
+        f"{res['outside']:.2%}, with a boundary note {res['boundary_note']:.1%}"
+    )
+    return res
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--measure", type=Path, help="reference folder to print IoU against (not stored)")
+    ap.add_argument("--measure", type=Path, help="reference folder to measure against (nothing from it is stored)")
+    ap.add_argument("--measure-only", action="store_true", help="measure the shipped files, do not rebuild")
+    ap.add_argument(
+        "--mirror",
+        help="VPGEO_DATA_MIRROR for the pinned Who's On First files (default: $VPGEO_DATA_MIRROR, else GitHub)",
+    )
     args = ap.parse_args()
-    for p in write(build()):
-        print(f"wrote {p.relative_to(ROOT)} ({p.stat().st_size / 1024:.0f} KiB)")
+    if not args.measure_only:
+        for p in write(build(args.mirror)):
+            print(f"wrote {p.relative_to(ROOT)} ({p.stat().st_size / 1024:.0f} KiB)")
     if args.measure:
         measure(args.measure)
 

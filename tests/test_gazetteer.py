@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from vpgeo import gazetteer
 from vpgeo.gazetteer import communes_2025, districts, legacy_communes
 
 
@@ -68,3 +69,38 @@ def test_2025_points_and_areas_match_the_official_communes(reference_dir: Path) 
     rel = (n.set_index("code")["area_km2"] - areas).abs() / areas
     assert rel.max() < 0.05  # the package's areas agree with the polygons' to a few per cent
     assert n["area_km2"].sum() == pytest.approx(1236, abs=1)
+
+
+# --- point validation (issue 14 item 4) ------------------------------------------------------------------
+
+
+def test_points_off_their_commune_are_flagged() -> None:
+    c = legacy_communes().set_index("name")
+    # Tây Sơn's package point lies ~8 km off, in another commune; Lương Điền's ~70 km off, outside the province
+    assert c.loc["Xã Tây Sơn", "point_status"] == "far_from_2025_commune"
+    assert not c.loc["Xã Tây Sơn", "point_ok"] and not c.loc["Xã Lương Điền", "point_ok"]
+    assert "2025 commune's point is used" in c.loc["Xã Tây Sơn", "point_note"]
+    assert c.loc["Xã Tề Lỗ", "point_ok"] and c.loc["Xã Tề Lỗ", "point_note"] == ""
+    assert (c["point_ok"] == (c["point_status"] == "ok")).all()
+    # a flagged point is never the one used: the 2025 commune's point replaces it
+    n = communes_2025().set_index("code")
+    row = c.loc["Xã Tây Sơn"]
+    assert (row["lon"], row["lat"]) == (n.at[row["commune_2025_code"], "lon"], n.at[row["commune_2025_code"], "lat"])
+    assert gazetteer.point_ok(row["code"]) is False and gazetteer.point_ok(c.loc["Xã Tề Lỗ", "code"]) is True
+
+
+def test_flagged_points_are_exactly_those_off_their_official_commune(reference_dir: Path) -> None:
+    """Independent check: the official 2025 polygons (vietnam-3d-map) and the package's own points."""
+    ref = gpd.read_file(reference_dir / "vinhphuc_communes2025_vietnam3dmap.geojson").rename(columns={"id": "code"})
+    ref["code"] = ref["code"].astype(str)
+    checked = gazetteer.check_points(ref).set_index("name")
+    c = legacy_communes().set_index("name")
+    pts = gpd.GeoSeries(gpd.points_from_xy(c["gazetteer_lon"], c["gazetteer_lat"]), crs=4326, index=c.index)
+    own = ref.set_index("code").geometry.reindex(c["commune_2025_code"].astype(str)).to_numpy()
+    dist = pts.to_crs(5897).distance(gpd.GeoSeries(own, crs=4326, index=c.index).to_crs(5897))
+    off = dist > 200
+    # every point more than 200 m outside its own official 2025 commune is not ok, by one check or another
+    assert not checked.loc[off, "point_ok"].any(), checked.loc[off]
+    assert off["Xã Tây Sơn"] and off["Xã Lương Điền"]
+    # and the offline checks alone (no official polygons) already flag the far-off ones
+    assert not c.loc[dist > 5000, "point_ok"].any()

@@ -365,3 +365,30 @@ def test_random_batch_rows_in_equal_rows_out() -> None:
     out = geocode(pd.DataFrame({"a": texts}), address="a")
     assert len(out) == 500 and out["a"].tolist() == texts
     assert out["match_status"].isin(MATCH_STATUSES).all()
+
+
+# ------------------------------------------------------------------------------------------ resolve_commune
+
+
+def test_resolve_commune_is_the_geocoders_resolver() -> None:
+    from vpgeo.geocoding import resolve_commune
+
+    leg = LEGACY.set_index("name")
+    typo = resolve_commune("Hội Thịng")  # a typo (issue 13: report --sites left it unplaced)
+    assert typo.placed and typo.status == "fuzzy"
+    assert typo.commune_code == leg.at["Xã Hội Thịnh", "code"] and "read as" in str(typo.note)
+    new = resolve_commune("Bình Nguyên")  # a 2025 name
+    n = NEW.set_index("name")
+    assert new.placed and new.commune_2025_code == n.at["Xã Bình Nguyên", "code"] and new.commune_code is None
+    assert (new.lon, new.lat) == (n.at["Xã Bình Nguyên", "lon"], n.at["Xã Bình Nguyên", "lat"])
+    assert resolve_commune("Bình Nguyên", vintage="legacy").status == "ambiguous"
+    hist = resolve_commune("Vân Hội", "Tam Dương")
+    assert hist.status == "historical" and hist.commune == "Xã Hội Thịnh"
+    # a commune whose gazetteer point failed validation says so, and its point is its 2025 commune's
+    ts = resolve_commune("Tây Sơn", "Lập Thạch")
+    assert ts.placed and ts.point_ok is False
+    c25 = n.loc[leg.at["Xã Tây Sơn", "commune_2025"]]
+    assert (ts.lon, ts.lat) == (c25["lon"], c25["lat"])
+    assert resolve_commune("Xuân Hòa").status == "ambiguous"
+    with pytest.raises(GeocodeError):
+        resolve_commune("Tề Lỗ", vintage=2024)

@@ -39,6 +39,8 @@ _EXPORTS: dict[str, str] = {
     "InputError": "errors",
     "VpgeoError": "errors",
     "geocode": "geocoding",
+    "resolve_commune": "geocoding",
+    "CommuneMatch": "geocoding",
     "read_table": "io",
     "write_table": "io",
     "plan_map": "maps",
@@ -80,7 +82,7 @@ if TYPE_CHECKING:  # static tools see the eager imports
     from vpgeo.crs import check_crs, to_metric
     from vpgeo.datasets import load_access_points, load_corridors, load_sites
     from vpgeo.errors import CRSError, CRSWarning, DataSourceError, GeocodeError, InputError, VpgeoError
-    from vpgeo.geocoding import geocode
+    from vpgeo.geocoding import CommuneMatch, geocode, resolve_commune
     from vpgeo.io import read_table, write_table
     from vpgeo.maps import plan_map, save_map, save_png
     from vpgeo.measure import corridor_distances, corridor_rings

@@ -30,12 +30,12 @@ import shutil
 import tempfile
 import urllib.parse
 import urllib.request
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import pooch
 
 from vpgeo.errors import DataSourceError
 
@@ -121,17 +121,30 @@ register_source(
         precision_m=100,  # simplified by its author; 5-decimal coordinates, vertices ~250 m apart
     )
 )
-for _layer, _what in (
-    ("districts", "the 9 districts"),
-    ("communes2025", "the 36 communes of 2025"),
-    ("communes_legacy", "the 121 legacy communes"),
+_WOF = (
+    "CC0-1.0: Data from Who's On First (https://whosonfirst.org/docs/licenses/), whosonfirst-data-admin-vn @ 36f4852c"
+)
+for _layer, _what, _from, _licence in (
+    ("districts", "the 9 districts", "Who's On First's district polygons", _WOF),
+    (
+        "communes2025",
+        "the 36 communes of 2025",
+        "the gazetteer inside Who's On First's districts",
+        f"MIT (vietnamadminunits) and {_WOF}",
+    ),
+    (
+        "communes_legacy",
+        "the 121 legacy communes",
+        "the gazetteer inside Who's On First's districts",
+        f"MIT (vietnamadminunits) and {_WOF}",
+    ),
 ):
     register_source(
         PinnedSource(
             name=f"{_layer.replace('_', '-')}-approximate",
-            description=f"APPROXIMATE polygons of {_what}, derived by vpgeo from the gazetteer (shipped)",
-            licence="MIT (derived from the MIT package vietnamadminunits)",
-            vintage="gazetteer vietnamadminunits 1.0.4",
+            description=f"APPROXIMATE polygons of {_what}, derived by vpgeo from {_from} (shipped)",
+            licence=_licence,
+            vintage="gazetteer vietnamadminunits 1.0.4; Who's On First admin-vn @ 36f4852c",
             path=f"boundaries/{_layer}_approximate.geojson",
             kind="shipped",
         )
@@ -147,10 +160,28 @@ def _get(name: str) -> PinnedSource:
         ) from None
 
 
+def _pooch() -> ModuleType:
+    """pooch, imported only when a download happens.
+
+    pooch imports ``tqdm.auto``, which in a Jupyter kernel without ipywidgets warns "IProgress not found"
+    (TqdmWarning) although vpgeo never shows a progress bar; that one warning of that one import is not
+    shown.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    mod: ModuleType = pooch
+    return mod
+
+
 def cache_dir() -> Path:
-    """The download cache: ``$VPGEO_DATA_DIR`` or the user cache folder ``pooch.os_cache("vpgeo")``."""
+    """The download cache: ``$VPGEO_DATA_DIR`` or the user cache folder (``pooch.os_cache("vpgeo")``)."""
     env = os.environ.get("VPGEO_DATA_DIR")
-    return Path(env).expanduser() if env else Path(pooch.os_cache("vpgeo"))
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # what pooch.os_cache uses, without importing pooch (and tqdm)
+
+    return Path(platformdirs.user_cache_dir("vpgeo"))
 
 
 def mirror_base() -> str:
@@ -237,6 +268,7 @@ def _fetch_file_mirror(src: PinnedSource, url: str, target: Path) -> None:
 def _fetch_http(src: PinnedSource, url: str, target: Path, timeout: float | tuple[float, float]) -> None:
     import requests  # pooch's own dependency
 
+    pooch = _pooch()
     downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=False)
     logger = pooch.get_logger()
     level = logger.level
@@ -303,16 +335,22 @@ def fetch(name: str, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) 
         target.unlink()  # a corrupt or stale cache entry: fetch again
     url = source_url(name)
     scheme = urllib.parse.urlparse(url).scheme
-    if scheme == "file":
-        _fetch_file_mirror(src, url, target)
-    elif scheme in ("http", "https"):
-        _fetch_http(src, url, target, timeout)
-    else:
+    try:
+        if scheme == "file":
+            _fetch_file_mirror(src, url, target)
+        elif scheme in ("http", "https"):
+            _fetch_http(src, url, target, timeout)
+        else:
+            raise DataSourceError(
+                f"VPGEO_DATA_MIRROR={os.environ.get('VPGEO_DATA_MIRROR')!r}: unsupported scheme {scheme!r}; use "
+                "an http(s) URL or a file:// folder"
+            )
+        _stamp(src, target, url)
+    except OSError as exc:  # an unwritable cache (VPGEO_DATA_DIR) is a data-source problem, not a crash
         raise DataSourceError(
-            f"VPGEO_DATA_MIRROR={os.environ.get('VPGEO_DATA_MIRROR')!r}: unsupported scheme {scheme!r}; use an "
-            "http(s) URL or a file:// folder"
-        )
-    _stamp(src, target, url)
+            f"{src.name}: cannot write the cache {cache_dir()} ({exc.strerror or exc}); set VPGEO_DATA_DIR to a "
+            "writable folder"
+        ) from None
     return target
 
 
