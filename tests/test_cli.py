@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -19,7 +20,8 @@ EXE = shutil.which("vpgeo") or ""
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     cmd = [EXE, *args] if EXE else [sys.executable, "-m", "vpgeo.cli", *args]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # the installed script, importing this checkout (an editable install may point at another one)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -117,6 +119,144 @@ def test_score_by_address(tmp_path: Path) -> None:
     # A sits at the gazetteer point of Xã Sơn Lôi: its distance is the measure module's for that point
     son_loi = legacy_communes().set_index("name").loc["Xã Sơn Lôi"]
     pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([son_loi["lon"]], [son_loi["lat"]]), crs="EPSG:4326")
-    expected = corridor_distances(pt, access_points=None).loc[0, "distance_km"]
+    expected = corridor_distances(pt.to_crs("EPSG:5897"), access_points=None).loc[0, "distance_km"]
     assert res.loc[0, "distance_km"] == pytest.approx(expected, abs=1e-6)
     assert res["rank"].dropna().tolist() == [1.0, 2.0]
+
+
+# --------------------------------------------------------------------------------- options and advice
+
+
+def _message_literals() -> list[tuple[str, str]]:
+    """(module, text) of every string literal in vpgeo/*.py that names an option, docstrings excepted."""
+    import ast
+    import re
+
+    out = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "vpgeo").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            text = node.value if isinstance(node, ast.Constant) and id(node) not in docs else None
+            if isinstance(text, str) and re.search(r"--[a-z][a-z-]+", text):
+                out.append((path.stem, text))
+    return out
+
+
+def test_every_suggested_flag_exists_for_the_command_that_prints_it() -> None:
+    import re
+
+    from vpgeo.cli import command_parsers, fit_advice
+
+    parsers = command_parsers()
+    literals = _message_literals()
+    assert len(literals) > 20  # the collector finds the messages (io, rules, geocoding, report, cli …)
+    for command in ("report", "geocode", "score", "data list", "data fetch", "data info"):
+        have = {s for a in parsers[command]._actions for s in a.option_strings}
+        for module, text in literals:
+            if module == "cli":
+                continue  # the CLI's own help and errors are checked per parser below
+            shown = fit_advice(text, parsers[command])
+            missing = set(re.findall(r"--[a-z][a-z0-9-]*", shown)) - have
+            assert not missing, (command, module, text, shown)
+            kept = set(re.findall(r"--[a-z][a-z0-9-]*", text)) & have
+            assert kept <= set(re.findall(r"--[a-z][a-z0-9-]*", shown))  # valid advice is left as it is
+    # help texts name only the command's own options
+    for command, parser in parsers.items():
+        have = {s for a in parser._actions for s in a.option_strings}
+        for action in parser._actions:
+            named = set(re.findall(r"--[a-z][a-z0-9-]*", action.help or ""))
+            assert named <= have, (command, action.dest, named - have)
+
+
+def test_report_with_projected_sites_does_not_suggest_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "sites.geojson"
+    feats = [
+        {"type": "Feature", "properties": {"name": "A", "kind": "KCN"}, "geometry": {"type": "Point", "coordinates": c}}
+        for c in ([560_000, 2_360_000], [561_000, 2_361_000])
+    ]
+    src.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    assert (
+        main(["report", "--out", str(tmp_path / "r"), "--sites", str(src), "--no-png", "--boundaries", "approx"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "projected" in err and "--crs" not in err and "EPSG:5897" in err, err
+    out = tmp_path / "s.csv"
+    assert main(["score", str(src), "--out", str(out), "--no-progress"]) == 2
+    assert "--crs EPSG:5897" in capsys.readouterr().err  # score has --crs: the advice names it
+
+
+def test_every_option_has_help_and_shows_its_default() -> None:
+    from vpgeo.cli import command_parsers, show_default
+
+    for command, parser in command_parsers().items():
+        text = parser.format_help()
+        for action in parser._actions:
+            if action.dest == "help" or isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help, (command, action.dest)
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                assert f"(default: {show_default(action.default)})" in " ".join(text.split()), (command, action.dest)
+            elif action.option_strings and action.default is None and not action.required:
+                assert "default" in (action.help or ""), (command, action.dest)  # says what happens without it
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--buffer-km", "5,5"], {"buffer_km": 5.5}),
+        (["--buffer-km", "0"], {"buffer_km": 0.0}),
+        (["--rings", "2,5;5;10"], {"rings": [2.5, 5.0, 10.0]}),
+        (["--rings", "2,5,10"], {"rings": [2.0, 5.0, 10.0]}),
+        (["--point-precision-m", "12,5"], {"point_precision_m": 12.5}),
+    ],
+)
+def test_decimal_comma_numbers(argv: list[str], expected: dict[str, object]) -> None:
+    from vpgeo.cli import _parser
+
+    args = vars(_parser().parse_args(["report", "--out", "x", *argv]))
+    assert {k: args[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308", "-1", "abc"])
+def test_impossible_numbers_exit_2(value: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["report", "--out", str(tmp_path / "r"), "--rings", value]) == 2
+    assert main(["report", "--out", str(tmp_path / "r"), "--buffer-km", value]) == 2
+    assert main(["score", "x.csv", "--out", str(tmp_path / "s.csv"), "--max-km", value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 3 and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_engine_dask_without_dask_exits_2_with_the_install_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "dask_geopandas" else real(n, *a))
+    src = tmp_path / "c.csv"
+    src.write_text("ten,lon,lat\nA,105.6,21.3\n", encoding="utf-8")
+    assert main(["score", str(src), "--out", str(tmp_path / "s.csv"), "--engine", "dask"]) == 2
+    err = capsys.readouterr().err
+    assert 'pip install "vpgeo[dask]"' in err and err.count("\n") == 1
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_parquet_round_trip_with_the_plain_install(tmp_path: Path) -> None:
+    src = tmp_path / "c.csv"
+    src.write_text("ten,lon,lat\nA,105.6,21.3\nB,105.7,21.35\n", encoding="utf-8")
+    assert (
+        main(["geocode", str(src), "--out", str(tmp_path / "g.parquet"), "--lon-col", "lon", "--lat-col", "lat"]) == 0
+    )
+    assert main(["score", str(tmp_path / "g.parquet"), "--out", str(tmp_path / "s.parquet"), "--no-progress"]) == 0
+    import pandas as pd
+
+    assert pd.read_parquet(tmp_path / "s.parquet")["ten"].tolist() == ["A", "B"]

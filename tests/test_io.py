@@ -49,7 +49,7 @@ def test_missing_file_folder_empty_unknown(tmp_path: Path) -> None:
 
 def test_broken_csv_and_json(tmp_path: Path) -> None:
     (tmp_path / "fields.csv").write_text("a,b\n1,2\n3,4,5,6\n", encoding="utf-8")
-    _bad(tmp_path / "fields.csv", "broken CSV")
+    _bad(tmp_path / "fields.csv", r"record 2 \(line 3\) has 4 ','-separated fields but the header has 2")
     (tmp_path / "broken.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     _bad(tmp_path / "broken.geojson", "broken JSON .*line 1")
     (tmp_path / "notgeo.json").write_text('{"a": 1}', encoding="utf-8")
@@ -290,3 +290,28 @@ def test_fuzz_only_vpgeo_errors(tmp_path: Path, data: bytes, ext: str) -> None:
         assert p.name in str(exc)
     else:
         assert "_row" in out.columns
+
+
+def test_large_csv_goes_through_the_fast_writer_with_the_same_values(tmp_path: Path) -> None:
+    from vpgeo.io import FAST_CSV_ROWS
+
+    n = FAST_CSV_ROWS + 5
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "ten": [f"Xã Sơn Lôi {i}" for i in range(n)],
+            "d": rng.random(n),
+            "rank": np.where(rng.random(n) > 0.5, np.arange(n), np.nan),
+            "ok": rng.random(n) > 0.5,
+            "note": ["=1+1" if i % 7 == 0 else "" for i in range(n)],
+        }
+    )
+    big = write_table(df, tmp_path / "big.csv")
+    small = write_table(df.head(10), tmp_path / "small.csv")  # pandas' writer
+    assert big.read_bytes()[:4] == b'\xef\xbb\xbf"'  # BOM, then pyarrow's quoted header
+    back = pd.read_csv(big, encoding="utf-8-sig")
+    ref = pd.read_csv(small, encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(back.head(10), ref)
+    assert back["d"].tolist() == df["d"].tolist()  # shortest round-trip floats, exact
+    assert back["ok"].tolist() == df["ok"].tolist()
+    assert back.loc[0, "note"] == "'=1+1"

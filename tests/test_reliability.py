@@ -301,6 +301,17 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Run:
     return Run(code, cap.out, cap.err)
 
 
+def _assert_flags_exist(run: Run, command: str) -> None:
+    """Every option a message suggests exists for the command that printed it (issue 12, item 6)."""
+    import re
+
+    from vpgeo.cli import command_parsers
+
+    have = {s for a in command_parsers()[command]._actions for s in a.option_strings}
+    missing = set(re.findall(r"--[a-z][a-z0-9-]*", run.err)) - have
+    assert not missing, (command, missing, run.err)
+
+
 def _assert_one_line(run: Run, path: Path) -> None:
     assert run.code == 2, run.err or run.out
     assert run.err.count("\n") == 1 and run.err.endswith("\n"), run.err
@@ -367,6 +378,7 @@ def test_bad_input(entry: str, bad: str, tmp_path: Path, capsys: pytest.CaptureF
     if entry == "geocode":
         argv += ["--commune-col", "name"] if file_level else _geocode_options(bad)
     run = _cli(argv, capsys)
+    _assert_flags_exist(run, argv[0])
     if file_level:
         _assert_one_line(run, path)
         return

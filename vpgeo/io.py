@@ -53,6 +53,9 @@ True
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import contextvars
 import csv
 import io as _stdio
 import json
@@ -61,6 +64,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,20 +75,25 @@ import shapely
 import shapely.errors
 from shapely.geometry import Point
 
+from vpgeo._validate import VN_LAT, VN_LON, impossible, looks_projected, looks_swapped
 from vpgeo.crs import WGS84, check_crs
 from vpgeo.errors import CRSError, InputError
 from vpgeo.text import fold, nfc
 
 __all__ = [
     "CSV_EXTENSIONS",
+    "FAST_CSV_ROWS",
+    "FORMULA_START",
     "MAX_TEXT",
     "READ_EXTENSIONS",
+    "SHP_TEXT_BYTES",
     "WRITE_EXTENSIONS",
     "check_geojson",
     "check_input_file",
     "check_out_dir",
     "parse_coordinate",
     "read_table",
+    "selecting",
     "write_rejects",
     "write_table",
 ]
@@ -103,10 +112,6 @@ _MAX_FIELD = 100_000
 #: Text values longer than this are cut (and the row flagged): no name, address or note needs more, and a
 #: megabyte in one cell would be copied into every map popup and report table.
 MAX_TEXT = 10_000
-# Viet Nam's extent, with a margin: longitude 102–110 E, latitude 8–24 N.
-_VN_LON = (101.0, 110.5)
-_VN_LAT = (7.5, 24.0)
-
 _VOWELS = "aăâeêioôơuưy"
 _VIET_LETTERS = frozenset(
     unicodedata.normalize("NFC", base + tone)
@@ -220,6 +225,17 @@ def _to_cp1258(text: str) -> bytes:
     return b"".join(out)
 
 
+def _check_vietnamese(text: str, path: Path, what: str) -> None:
+    """Refuse text whose non-ASCII letters are not Vietnamese: a TCVN3/VNI font encoding read as a code page."""
+    letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
+    if letters and sum(ch in _VIET_LETTERS for ch in letters) / len(letters) < 0.9:
+        raise _fail(
+            path,
+            f"{what} does not read as Vietnamese (a TCVN3/VNI font encoding?)",
+            "convert it to Unicode (e.g. Unikey's converter: TCVN3/VNI → Unicode) and save it again",
+        )
+
+
 def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -240,13 +256,7 @@ def _decode(raw: bytes, path: Path, notes: list[str]) -> str:
         raise _fail(
             path, "text is neither UTF-8 nor Windows-1258", "re-save it as UTF-8 (Excel: Save As → CSV UTF-8)"
         ) from None
-    letters = [ch for ch in text if ch.isalpha() and not ch.isascii()]
-    if letters and sum(ch in _VIET_LETTERS for ch in letters) / len(letters) < 0.9:
-        raise _fail(
-            path,
-            "text is not UTF-8 and does not read as Vietnamese in Windows-1258 (a TCVN3/VNI font encoding?)",
-            "convert it to Unicode (e.g. Unikey's converter) and save as CSV UTF-8",
-        )
+    _check_vietnamese(text, path, "text is not UTF-8 and in Windows-1258 it")
     notes.append("decoded as Windows-1258 (legacy Vietnamese code page), not UTF-8; normalised to NFC")
     return text
 
@@ -261,24 +271,48 @@ def _sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
-    raw = path.read_bytes()
-    text = _decode(raw, path, notes)
-    if not text.strip("\ufeff \t\r\n"):
-        raise _fail(path, "the file is empty", "give a file with a header row and data rows")
-    if "\x00" in text:
-        raise _fail(path, "the file contains NUL bytes (binary, not text)", "give a CSV text file")
-    sep = _sniff_delimiter(text)
+def _check_fields(text: str, sep: str, path: Path) -> tuple[list[str], bool]:
+    """The header; refuse a record with more (non-empty) fields than the header (pandas would shift columns).
+
+    Returns the header and whether some records carry extra *empty* trailing fields (harmless).
+    """
+    reader = csv.reader(_stdio.StringIO(text.lstrip("\ufeff")), delimiter=sep)
     try:
-        df = pd.read_csv(
-            _stdio.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=False,
-            engine="c",
-        )
+        header = next(reader, [])
+        width, trailing, record = len(header), False, 0
+        for fields in reader:
+            if not any(f.strip() for f in fields):
+                continue
+            record += 1
+            if len(fields) > width:
+                if any(f.strip() for f in fields[width:]):
+                    raise _fail(
+                        path,
+                        f"record {record} (line {reader.line_num}) has {len(fields)} '{sep}'-separated fields but "
+                        f"the header has {width}; every column after the extra one would shift",
+                        "quote values that contain the separator, or add the missing header names",
+                    )
+                trailing = True
+    except csv.Error:
+        return [], False  # pandas read it; nothing more to check here
+    return header, trailing
+
+
+def _parse_csv(text: str, sep: str, path: Path, trailing: bool) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            # extra fields were checked to be empty: dropping them loses nothing
+            warnings.filterwarnings("ignore", category=pd.errors.ParserWarning)
+            return pd.read_csv(
+                _stdio.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+                engine="c",
+                index_col=False if trailing else None,
+            )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(
@@ -286,19 +320,12 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
             f"broken CSV ({first})",
             f"check quotes and that every line has the header's number of '{sep}'-separated fields",
         ) from None
-    try:
-        header = next(csv.reader(_stdio.StringIO(text.lstrip("\ufeff")), delimiter=sep), [])
-    except csv.Error:
-        header = []  # pandas read it; nothing more to check here
-    names = [nfc(c) for c in header]
-    dup = sorted({c for c in names if names.count(c) > 1})
-    if dup:  # pandas would silently rename the second one "name.1"
-        raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
-    df.columns = [nfc(c) for c in df.columns]
-    df = _drop_blank(df, notes)
-    # A quoted value running over many lines and characters is a missing closing quote that swallowed the
-    # rest of the file: refuse it. A long single-line value is only long: read_table truncates and flags it.
-    for col in df.columns if len(text) > _MAX_FIELD else ():
+
+
+def _refuse_runaway_quote(df: pd.DataFrame, path: Path) -> None:
+    """A quoted value running over many lines and characters is a missing closing quote that swallowed the
+    rest of the file. A long single-line value is only long: read_table truncates and flags it."""
+    for col in df.columns:
         long = df[col].map(lambda v: isinstance(v, str) and len(v) > _MAX_FIELD and "\n" in v)
         if long.any():
             row = int(df.loc[long.idxmax(), _ROW])
@@ -308,7 +335,9 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
                 f"{len(df.loc[long.idxmax(), col]):,} characters (a missing closing quote?)",
                 "close the quote or remove the stray quote character",
             )
-    decimal_comma = sep != ","
+
+
+def _numbers(df: pd.DataFrame, notes: list[str], *, decimal_comma: bool) -> None:
     used_comma = []
     for col in df.columns:
         if col == _ROW:
@@ -320,12 +349,33 @@ def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
                 used_comma.append(col)
     if used_comma:
         notes.append(f"decimal comma read as decimal point in column(s) {used_comma}")
+
+
+def _read_csv(path: Path, notes: list[str]) -> pd.DataFrame:
+    raw = path.read_bytes()
+    text = _decode(raw, path, notes)
+    if not text.strip("\ufeff \t\r\n"):
+        raise _fail(path, "the file is empty", "give a file with a header row and data rows")
+    if "\x00" in text:
+        raise _fail(path, "the file contains NUL bytes (binary, not text)", "give a CSV text file")
+    sep = _sniff_delimiter(text)
+    header, trailing = _check_fields(text, sep, path)
+    df = _parse_csv(text, sep, path, trailing)
+    names = [nfc(c) for c in header]
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:  # pandas would silently rename the second one "name.1"
+        raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
+    df.columns = [nfc(c) for c in df.columns]
+    df = _drop_blank(df, notes)
+    if len(text) > _MAX_FIELD:
+        _refuse_runaway_quote(df, path)
+    _numbers(df, notes, decimal_comma=sep != ",")
     return df
 
 
 def _drop_blank(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     df.insert(0, _ROW, np.arange(1, len(df) + 1))
-    data = df.drop(columns=[_ROW])
+    data = df.drop(columns=[_ROW, "_sheet_row"], errors="ignore")
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(False, index=df.index)
     if blank.any():
         notes.append(f"{int(blank.sum())} empty line(s) skipped")
@@ -337,109 +387,161 @@ def _drop_blank(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ XLSX
 
 
-def _read_xlsx(path: Path, notes: list[str]) -> pd.DataFrame:
+def _load_workbook(path: Path, *, data_only: bool) -> Any:
     import openpyxl
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles/data validation it ignores
-            wb = openpyxl.load_workbook(path, data_only=True)
+            # openpyxl warns about styles/data validation/extensions it does not read; the data are unaffected
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            return openpyxl.load_workbook(path, data_only=data_only)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise _fail(
             path,
             f"not a readable XLSX workbook ({type(exc).__name__}: {str(exc)[:120]})",
             "open it in Excel or LibreOffice and save it again as .xlsx",
         ) from None
-    sheets = [
-        ws
-        for ws in wb.worksheets
-        if ws.max_row
-        and any(c is not None for row in ws.iter_rows(max_row=min(ws.max_row, 30), values_only=True) for c in row)
-    ]
-    if not sheets:
-        raise _fail(path, "the workbook has no data", "put a header row and data rows on the first sheet")
-    ws = sheets[0]
-    if len(wb.worksheets) > 1:
-        notes.append(f"read sheet {ws.title!r} (the first with data of {len(wb.worksheets)})")
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    width = max(len(r) for r in rows)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    merged = list(ws.merged_cells.ranges)
-    # Fill merged header cells so every column under a merged parent sees its name.
+
+
+def _data_rows(ws: Any) -> int:
+    """Rows with two or more values: a header and its records (a notes sheet has one value per row)."""
+    return sum(sum(v is not None and str(v).strip() != "" for v in row) >= 2 for row in ws.iter_rows(values_only=True))
+
+
+def _choose_sheet(wb: Any, path: Path, sheet: str | None, notes: list[str]) -> Any:
+    """The named sheet, else the one holding the data (the most rows of two or more values); others listed."""
+    if sheet is not None:
+        if sheet not in wb.sheetnames:
+            raise _fail(path, f"no sheet {sheet!r}; sheets are {wb.sheetnames}", "give one of those sheet names")
+        return wb[sheet]
+    sizes = {ws.title: _data_rows(ws) for ws in wb.worksheets}
+    best = max(sizes, key=lambda t: sizes[t]) if sizes else None
+    if best is None or sizes[best] == 0:
+        raise _fail(path, "the workbook has no data", "put a header row and data rows on a sheet")
+    others = [t for t, n in sizes.items() if t != best and n > 0]
+    if others:
+        notes.append(
+            f"read sheet {best!r} ({sizes[best]} rows with data); other sheets with data, not read: "
+            f"{others} (choose one with sheet= / --sheet)"
+        )
+    elif len(sizes) > 1:
+        notes.append(f"read sheet {best!r}, the only one with data of {len(sizes)}")
+    return wb[best]
+
+
+def _merged_parents(rows: list[list[Any]], merged: list[Any]) -> dict[tuple[int, int], Any]:
+    """Every cell of a merged range → the range's value, so columns under a merged parent see its name."""
     parent_of: dict[tuple[int, int], Any] = {}
     for rng in merged:
         value = rows[rng.min_row - 1][rng.min_col - 1]
         for r in range(rng.min_row, rng.max_row + 1):
             for c in range(rng.min_col, rng.max_col + 1):
                 parent_of[(r, c)] = value
+    return parent_of
 
-    def filled(r: int) -> int:
-        return sum(v is not None and str(v).strip() != "" for v in rows[r - 1])
 
-    header_at = [r for r in range(1, len(rows) + 1) if filled(r) >= 2]
-    if not header_at:
+def _header_span(rows: list[list[Any]], merged: list[Any], path: Path, notes: list[str]) -> tuple[int, int]:
+    """First and last sheet row (1-based) of the header: the first row of two values, down its merged cells."""
+    header_at = next(
+        (r for r, row in enumerate(rows, 1) if sum(v is not None and str(v).strip() != "" for v in row) >= 2), None
+    )
+    if header_at is None:
         raise _fail(
             path,
             "no header row found (no row with two or more values)",
             "put one header row with a name per column above the data",
         )
-    start = header_at[0]
-    if start > 1:
-        notes.append(f"skipped {start - 1} title/blank row(s) above the header (sheet row {start} is the header)")
-    end = start
-    for rng in merged:
-        if rng.min_row <= start <= rng.max_row:
-            end = max(end, rng.max_row)
-    header_rows = list(range(start, end + 1))
+    if header_at > 1:
+        notes.append(
+            f"skipped {header_at - 1} title/blank row(s) above the header (sheet row {header_at} is the header)"
+        )
+    end = max([header_at, *(rng.max_row for rng in merged if rng.min_row <= header_at <= rng.max_row)])
+    return header_at, end
+
+
+def _header_names(rows: list[list[Any]], merged: list[Any], start: int, end: int, notes: list[str]) -> list[str]:
+    parent_of = _merged_parents(rows, merged)
     names: list[str] = []
-    for c in range(1, width + 1):
+    for c in range(1, len(rows[0]) + 1):
         parts: list[str] = []
-        for r in header_rows:
-            v = parent_of.get((r, c), rows[r - 1][c - 1])
-            t = nfc(v)
+        for r in range(start, end + 1):
+            t = nfc(parent_of.get((r, c), rows[r - 1][c - 1]))
             if t and t not in parts:
                 parts.append(t)
         names.append(" / ".join(parts) if parts else f"column_{c}")
-    if len(header_rows) > 1:
+    if end > start:
         notes.append(
             f"merged header over sheet rows {start}–{end} combined into one name per column (e.g. {names[-1]!r})"
         )
+    return names
+
+
+def _unsaved_formulas(path: Path, title: str, rows: list[list[Any]], first: int) -> dict[int, list[int]]:
+    """Sheet row → columns (0-based) of formula cells without a saved value (read as blank by data_only)."""
+    wb = _load_workbook(path, data_only=False)
+    out: dict[int, list[int]] = {}
+    for r, row in enumerate(wb[title].iter_rows(min_row=first, values_only=True), first):
+        for c, v in enumerate(row):
+            if (
+                isinstance(v, str)
+                and v.startswith("=")
+                and r - 1 < len(rows)
+                and c < len(rows[r - 1])
+                and rows[r - 1][c] is None
+            ):
+                out.setdefault(r, []).append(c)
+    return out
+
+
+def _flag_formulas(df: pd.DataFrame, unsaved: dict[int, list[int]], names: dict[int, str], notes: list[str]) -> None:
+    flags: dict[int, list[str]] = {}
+    for sheet_row, rec in zip(df.pop("_sheet_row"), df[_ROW], strict=True):
+        cols = [names[c] for c in unsaved.get(int(sheet_row), []) if c in names]
+        if cols:
+            flags[int(rec)] = [f"formula in {c!r} has no saved value (read as blank)" for c in cols]
+    if flags:
+        notes.append(
+            f"{len(flags)} row(s) hold formulas without a saved value, read as blank (rows {sorted(flags)[:10]}); "
+            "open the workbook in Excel or LibreOffice, let it recalculate, and save it"
+        )
+        df.attrs["row_flags"] = flags
+
+
+def _read_xlsx(path: Path, notes: list[str], sheet: str | None = None) -> pd.DataFrame:
+    wb = _load_workbook(path, data_only=True)
+    ws = _choose_sheet(wb, path, sheet, notes)
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    width = max(len(r) for r in rows)
+    rows = [r + [None] * (width - len(r)) for r in rows]
+    merged = list(ws.merged_cells.ranges)
+    start, end = _header_span(rows, merged, path, notes)
+    names = _header_names(rows, merged, start, end, notes)
     body = rows[end:]
     keep = [i for i, n in enumerate(names) if not (n.startswith("column_") and all(r[i] is None for r in body))]
+    by_index = {i: names[i] for i in keep}
     names = [names[i] for i in keep]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise _fail(path, f"duplicate column names {dup}", "give every column a distinct name")
     df = pd.DataFrame([[r[i] for i in keep] for r in body], columns=names)
     df = df.replace({"": None}).infer_objects()
+    df["_sheet_row"] = np.arange(end + 1, end + 1 + len(df))
     df = _drop_blank(df, notes)
+    if any(v is None for r in body for v in r):  # a formula without a saved value reads as None
+        _flag_formulas(df, _unsaved_formulas(path, ws.title, rows, end + 1), by_index, notes)
+    df = df.drop(columns=["_sheet_row"], errors="ignore")
     for col in df.columns:
-        if df[col].dtype == object:
-            vals = df[col].dropna()
-            if len(vals) and vals.map(lambda v: isinstance(v, str)).all():
-                conv = _numeric_column(df[col], decimal_comma=True)
-                if conv is not None and conv[1]:
-                    df[col] = conv[0]
-                    notes.append(f"decimal comma read as decimal point in column {col!r}")
+        vals = df[col].dropna() if _is_text_column(df[col]) else pd.Series([], dtype=object)
+        if len(vals) and vals.map(lambda v: isinstance(v, str)).all():
+            conv = _numeric_column(df[col], decimal_comma=True)
+            if conv is not None and conv[1]:
+                df[col] = conv[0]
+                notes.append(f"decimal comma read as decimal point in column {col!r}")
+    df.attrs["source_sheet"] = ws.title
     return df
 
 
 # --------------------------------------------------------------------------------------------- spatial
-
-
-def _looks_projected(gdf: gpd.GeoDataFrame) -> bool:
-    b = gdf.total_bounds
-    return bool(np.isfinite(b).all() and (abs(b[0]) > 180 or abs(b[2]) > 180 or abs(b[1]) > 90 or abs(b[3]) > 90))
-
-
-def _looks_swapped(x: np.ndarray, y: np.ndarray) -> bool:
-    """Most valid pairs read as (lat, lon) of Viet Nam rather than (lon, lat)."""
-    ok = np.isfinite(x) & np.isfinite(y)
-    if not ok.any():
-        return False
-    x, y = x[ok], y[ok]
-    swapped = (x >= _VN_LAT[0]) & (x <= _VN_LAT[1]) & (y >= _VN_LON[0]) & (y <= _VN_LON[1])
-    return bool(swapped.mean() > 0.5)
 
 
 _VN2000_FIX = "give --crs EPSG:5897 (VN-2000 / TM-3 105°00′, the province's grid) or the CRS they are in"
@@ -487,37 +589,144 @@ def check_geojson(path: Path) -> dict[str, Any]:
     return raw
 
 
-def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) -> pd.DataFrame:
+def _shp_codec(path: Path) -> str | None:
+    """The Python codec a Shapefile's ``.cpg`` declares; None for UTF-8 (GDAL reads that itself) or no .cpg."""
+    cpg = next((path.with_suffix(s) for s in (".cpg", ".CPG") if path.with_suffix(s).exists()), None)
+    if cpg is None:
+        return ""  # undeclared: detected from the bytes
+    text = cpg.read_text(encoding="ascii", errors="replace").strip().upper()
+    if "UTF" in text.replace("-", "") or text == "65001":
+        return None
+    m = re.fullmatch(r"(?:CP|WINDOWS-|ANSI\s*|LDID/)?(\d{3,4})", text)
+    name = f"cp{m.group(1)}" if m else text.lower()
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _recode_texts(gdf: pd.DataFrame, codec: str, path: Path, notes: list[str]) -> pd.DataFrame:
+    """Values and names read byte-for-byte (as Latin-1) decoded with the declared or detected code page.
+
+    GDAL's own CP1258 conversion drops the last character of every value and field name (its iconv keeps
+    the last letter waiting for a tone mark), so vpgeo decodes the bytes itself.
+    """
+
+    def raw(v: str) -> bytes:
+        return v.encode("latin-1", errors="replace")
+
+    blob = (
+        b"\n".join(raw(str(c)) for c in gdf.columns)
+        + b"\n"
+        + b"\n".join(raw(v) for col in gdf.columns if _is_text_column(gdf[col]) for v in gdf[col] if isinstance(v, str))
+    )
+    if not codec:  # no .cpg: UTF-8 when the bytes are, else Windows-1258 (checked to read as Vietnamese)
+        try:
+            blob.decode("utf-8")
+            codec = "utf-8"
+        except UnicodeDecodeError:
+            codec = "cp1258"
+    try:
+        text = blob.decode(codec)
+    except UnicodeDecodeError:
+        raise _fail(
+            path, f"the .dbf text does not decode as {codec}", "fix the .cpg file or re-save as GeoPackage"
+        ) from None
+    _check_vietnamese(unicodedata.normalize("NFC", text), path, f"the .dbf text (decoded as {codec})")
+    if codec != "utf-8":
+        notes.append(f"Shapefile text decoded as {codec}; normalised to NFC")
+
+    def dec(v: object) -> object:
+        return unicodedata.normalize("NFC", raw(v).decode(codec)) if isinstance(v, str) else v
+
+    gdf = gdf.rename(columns={c: dec(c) for c in gdf.columns if c != "geometry"})
+    for col in gdf.columns:
+        if col != "geometry" and _is_text_column(gdf[col]):
+            gdf[col] = gdf[col].map(dec)
+    return gdf
+
+
+def _choose_layer(path: Path, layer: str | None, notes: list[str]) -> str | None:
+    """The named layer, else the one holding the data (most features) of a multi-layer file; others listed."""
     import pyogrio
 
-    if suffix in _GEOJSON:
-        raw = check_geojson(path)
-        if raw.get("type") == "FeatureCollection" and not raw.get("features"):
-            return gpd.GeoDataFrame({_ROW: pd.Series([], dtype=int)}, geometry=[], crs=crs or WGS84)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if suffix in _PARQUET:
-                try:
-                    gdf: pd.DataFrame = gpd.read_parquet(path)
-                except ValueError as exc:
-                    if "geo" not in str(exc).lower():
-                        raise
-                    gdf = pd.read_parquet(path)  # a plain table
-            else:
-                gdf = gpd.read_file(path, engine="pyogrio")
-    except (
+    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    if layer is not None:
+        if layer not in layers:
+            raise _fail(path, f"no layer {layer!r}; layers are {layers}", "give one of those layer names")
+        return layer
+    if len(layers) <= 1:
+        return None
+    counts = {name: int(pyogrio.read_info(path, layer=name).get("features") or 0) for name in layers}
+    best = max(layers, key=lambda n: counts[n])
+    notes.append(
+        f"read layer {best!r} ({counts[best]} features); other layers, not read: "
+        f"{[n for n in layers if n != best]} (choose one with layer= / --layer)"
+    )
+    return best
+
+
+def _gdal_notes(caught: list[warnings.WarningMessage], notes: list[str]) -> None:
+    """GDAL/pyogrio warnings raised while reading become one note (reading never emits warnings)."""
+    texts = list(dict.fromkeys(" ".join(str(w.message).split())[:160] for w in caught))
+    if texts:
+        more = f" (+{len(texts) - 3} more)" if len(texts) > 3 else ""
+        notes.append(f"the reader reported: {'; '.join(texts[:3])}{more}")
+
+
+def _read_file(path: Path, suffix: str, notes: list[str], layer: str | None) -> pd.DataFrame:
+    import pyogrio
+
+    if suffix in _PARQUET:
+        try:
+            return gpd.read_parquet(path)
+        except ValueError as exc:
+            if "geo" not in str(exc).lower():
+                raise
+            return pd.read_parquet(path)  # a plain table
+    kwargs: dict[str, Any] = {}
+    chosen = _choose_layer(path, layer, notes) if suffix == ".gpkg" else None
+    if chosen is not None:
+        kwargs["layer"] = chosen
+    codec = _shp_codec(path) if suffix == ".shp" else None
+    if codec is not None:
+        kwargs["encoding"] = "ISO-8859-1"  # bytes as they are (GDAL knows this name, not "latin-1")
+    gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
+    if codec is not None:
+        gdf = _recode_texts(gdf, codec, path, notes)
+    if chosen is not None:
+        gdf.attrs["source_layer"] = chosen
+    del pyogrio
+    return gdf
+
+
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    shapely.errors.GEOSException,  # e.g. a polygon ring of one point
+    OSError,
+    ValueError,
+    TypeError,
+    RuntimeError,
+)
+
+
+def _read_geo(path: Path, suffix: str, notes: list[str], layer: str | None) -> pd.DataFrame:
+    import pyogrio
+
+    errors = (
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,
         pyogrio.errors.FieldError,
         pyogrio.errors.GeometryError,
         pyogrio.errors.CRSError,
-        shapely.errors.GEOSException,  # e.g. a polygon ring of one point
-        OSError,
-        ValueError,
-        TypeError,
-        RuntimeError,
-    ) as exc:
+        *_READ_ERRORS,
+    )
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = _read_file(path, suffix, notes, layer)
+    except InputError:
+        raise
+    except errors as exc:
         msg = str(exc).replace(str(path), "").strip(" :")[:200]
         fix = (
             "keep the .shp with its .shx, .dbf and .prj side files"
@@ -525,12 +734,46 @@ def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) ->
             else "open it in QGIS to check it, and save it again"
         )
         raise _fail(path, f"cannot read {suffix} file ({msg})", fix) from None
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        df = gdf.reset_index(drop=True)
-        df.insert(0, _ROW, np.arange(1, len(df) + 1))
-        return df
-    gdf = gdf.reset_index(drop=True)
-    gdf.insert(0, _ROW, np.arange(1, len(gdf) + 1))
+    _gdal_notes(caught, notes)
+    return gdf
+
+
+def _check_positions(gdf: gpd.GeoDataFrame, path: Path, notes: list[str]) -> gpd.GeoDataFrame:
+    """Refuse swapped or projected-without-CRS files; a row whose position is impossible loses its geometry."""
+    geoms = gdf.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return gdf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: such rows are impossible()
+        reps = shapely.point_on_surface(geoms[present])
+        xs, ys = shapely.get_x(reps), shapely.get_y(reps)
+    if looks_swapped(xs, ys):
+        raise _fail(
+            path,
+            f"longitude and latitude are swapped (x≈{np.nanmedian(xs):.2f}, y≈{np.nanmedian(ys):.2f})",
+            "write coordinates as [longitude, latitude]",
+        )
+    if looks_projected(xs, ys):
+        raise _fail(
+            path,
+            f"coordinates look projected (x≈{np.nanmedian(xs):.0f}, y≈{np.nanmedian(ys):.0f} metres) "
+            "but no CRS says so",
+            _VN2000_FIX,
+        )
+    bad = np.zeros(len(gdf), dtype=bool)
+    bad[np.flatnonzero(present)] = impossible(xs, ys)
+    if bad.any():
+        rows = gdf.loc[bad, _ROW].tolist()
+        notes.append(f"{int(bad.sum())} row(s) with impossible coordinates have no geometry (rows {rows[:10]})")
+        gdf.attrs.setdefault("row_flags", {}).update(
+            {int(r): ["impossible coordinates (not a longitude/latitude): no geometry"] for r in rows}
+        )
+        gdf[gdf.geometry.name] = gpd.GeoSeries(np.where(bad, None, geoms), index=gdf.index, crs=gdf.crs)
+    return gdf
+
+
+def _settle_crs(gdf: gpd.GeoDataFrame, path: Path, suffix: str, crs: str | None, notes: list[str]) -> gpd.GeoDataFrame:
     file_crs = gdf.crs
     if crs is not None:
         target = _checked_crs(crs, path)
@@ -542,25 +785,9 @@ def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) ->
                 f"the file declares CRS {file_crs.to_string()} but --crs says {crs}",
                 "drop --crs (the file's own CRS is used) or fix the file's CRS",
             )
-    elif len(gdf) and gdf.geometry.notna().any():
-        geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-        if len(geoms):
-            reps = geoms.representative_point() if not (geoms.geom_type == "Point").all() else geoms
-            xs, ys = reps.x.to_numpy(), reps.y.to_numpy()
-            geographic = file_crs is None or file_crs.is_geographic
-            if geographic and _looks_swapped(xs, ys):
-                raise _fail(
-                    path,
-                    f"longitude and latitude are swapped (x≈{np.nanmedian(xs):.2f}, y≈{np.nanmedian(ys):.2f})",
-                    "write coordinates as [longitude, latitude]",
-                )
-            if geographic and _looks_projected(gpd.GeoDataFrame(geometry=geoms)):
-                raise _fail(
-                    path,
-                    f"coordinates look projected (x≈{np.nanmedian(xs):.0f}, "
-                    f"y≈{np.nanmedian(ys):.0f} metres) but no CRS says so",
-                    _VN2000_FIX,
-                )
+    elif len(gdf):
+        if file_crs is None or file_crs.is_geographic:
+            gdf = _check_positions(gdf, path, notes)
         if file_crs is None:
             gdf = gdf.set_crs(WGS84)
             notes.append("no CRS in the file; longitude/latitude (EPSG:4326) assumed")
@@ -570,6 +797,21 @@ def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None) ->
         except CRSError as exc:
             raise InputError(str(exc), path=str(path)) from None
     return gdf
+
+
+def _read_spatial(path: Path, suffix: str, notes: list[str], crs: str | None, layer: str | None = None) -> pd.DataFrame:
+    if suffix in _GEOJSON:
+        raw = check_geojson(path)
+        if raw.get("type") == "FeatureCollection" and not raw.get("features"):
+            return gpd.GeoDataFrame({_ROW: pd.Series([], dtype=int)}, geometry=[], crs=crs or WGS84)
+    gdf = _read_geo(path, suffix, notes, layer)
+    attrs = dict(gdf.attrs)
+    gdf = gdf.reset_index(drop=True)
+    gdf.insert(0, _ROW, np.arange(1, len(gdf) + 1))
+    gdf.attrs.update(attrs)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return gdf
+    return _settle_crs(gdf, path, suffix, crs, notes)
 
 
 def _checked_crs(crs: str, path: Path) -> Any:
@@ -594,7 +836,13 @@ def _find_column(df: pd.DataFrame, name: str, path: Path, option: str, notes: li
 
 
 def _points(
-    df: pd.DataFrame, lon_col: str, lat_col: str, crs: str | None, path: Path, notes: list[str]
+    df: pd.DataFrame,
+    lon_col: str,
+    lat_col: str,
+    crs: str | None,
+    path: Path,
+    notes: list[str],
+    row_flags: dict[int, list[str]],
 ) -> gpd.GeoDataFrame:
     lon = df[lon_col].map(parse_coordinate)
     lat = df[lat_col].map(parse_coordinate)
@@ -603,15 +851,16 @@ def _points(
     target = _checked_crs(crs, path) if crs is not None else None
     ok = np.isfinite(x) & np.isfinite(y)
     if target is None or target.is_geographic:
-        if _looks_swapped(x, y):
+        if looks_swapped(x, y):
             raise _fail(
                 path,
                 f"columns {lon_col!r} (≈{np.nanmedian(x):.2f}) and {lat_col!r} "
-                f"(≈{np.nanmedian(y):.2f}) look swapped: latitude in Viet Nam is 8–24, longitude 102–110",
+                f"(≈{np.nanmedian(y):.2f}) look swapped: latitude in Viet Nam is {VN_LAT[0]:g}–{VN_LAT[1]:g}, "
+                f"longitude {VN_LON[0]:g}–{VN_LON[1]:g}",
                 f"swap them: --lon-col {lat_col!r} --lat-col {lon_col!r}",
             )
-        big = ok & ((np.abs(x) > 180) | (np.abs(y) > 90))
-        if ok.any() and big.sum() > 0.5 * ok.sum():
+        big = ok & impossible(x, y)
+        if looks_projected(x, y):
             hint = ""
             if np.nanmedian(x[big]) > 1e6 > np.nanmedian(y[big]):
                 hint = f" (and VN-2000 X is northing: swap them, --lon-col {lat_col!r} --lat-col {lon_col!r})"
@@ -621,11 +870,15 @@ def _points(
                 f"(≈{np.nanmedian(x):.0f}, {np.nanmedian(y):.0f}), not degrees",
                 _VN2000_FIX + hint,
             )
-        ok &= (np.abs(x) <= 180) & (np.abs(y) <= 90)
-    bad = int((~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy()).sum())
-    if bad:
-        rows = df.loc[~ok & (df[lon_col].notna() | df[lat_col].notna()).to_numpy(), _ROW].tolist()[:10]
-        notes.append(f"{bad} row(s) with unreadable or impossible coordinates have no geometry (rows {rows})")
+        ok &= ~impossible(x, y)  # one absurd row loses its geometry (and is rejected), not the file
+    given = (df[lon_col].notna() | df[lat_col].notna()).to_numpy()
+    if (~ok & given).any():
+        rows = df.loc[~ok & given, _ROW].tolist()
+        notes.append(
+            f"{len(rows)} row(s) with unreadable or impossible coordinates have no geometry (rows {rows[:10]})"
+        )
+        for r in rows:
+            row_flags.setdefault(int(r), []).append(f"coordinates in {lon_col!r}/{lat_col!r} not usable: no geometry")
     if (
         lon.map(lambda v: v is not None).any()
         and df[lon_col].map(lambda v: isinstance(v, str) and "," in v and "." not in v).any()
@@ -687,6 +940,8 @@ def read_table(
     lon_col: str | None = None,
     lat_col: str | None = None,
     crs: str | None = None,
+    sheet: str | None = None,
+    layer: str | None = None,
 ) -> pd.DataFrame:
     """Read a user's table: CSV, XLSX, GeoJSON, GeoPackage, Shapefile or (Geo)Parquet.
 
@@ -701,6 +956,11 @@ def read_table(
     crs : str, optional
         CRS of ``lon_col``/``lat_col`` (EPSG:4326 by default), or of a spatial file that has none (a
         GeoJSON in VN-2000 metres: ``"EPSG:5897"``).
+    sheet, layer : str, optional
+        The workbook sheet / GeoPackage layer to read. By default the one holding the data (most rows with
+        data / most features) is read, and the others are listed in ``attrs["io_notes"]``; the one read is in
+        ``attrs["source_sheet"]`` / ``attrs["source_layer"]``. :func:`selecting` sets them for a path
+        without passing them through callers.
 
     Returns
     -------
@@ -725,31 +985,19 @@ def read_table(
     vpgeo.errors.InputError: no/such/file.csv: file not found; check the path (relative paths start ...
     """
     p = check_input_file(path)
-    suffix = p.suffix.lower()
-    if suffix not in READ_EXTENSIONS:
-        if suffix == ".xls":
-            raise _fail(p, "old Excel .xls format is not read", "save it as .xlsx (Excel: Save As → Excel Workbook)")
-        raise _fail(
-            p,
-            f"unknown file type {suffix or '(no extension)'!r}",
-            "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
-        )
+    suffix = _readable_suffix(p)
     if (lon_col is None) != (lat_col is None):
         raise InputError(
             "give both a longitude and a latitude column, or neither", path=str(p), field=lon_col or lat_col
         )
+    chosen = _SELECTED.get().get(str(p.resolve()), {})
+    sheet = sheet if sheet is not None else chosen.get("sheet")
+    layer = layer if layer is not None else chosen.get("layer")
     notes: list[str] = []
-    try:
-        if suffix in CSV_EXTENSIONS:
-            df = _read_csv(p, notes)
-        elif suffix in _XLSX:
-            df = _read_xlsx(p, notes)
-        else:
-            df = _read_spatial(p, suffix, notes, crs if lon_col is None else None)
-    except PermissionError:
-        raise _fail(p, "cannot be read (permission denied)", "check its permissions") from None
+    df = _read_any(p, suffix, notes, crs if lon_col is None else None, sheet, layer)
+    attrs = {k: v for k, v in df.attrs.items() if k in {"row_flags", "source_sheet", "source_layer"}}
     df = _nfc_frame(df)
-    row_flags: dict[int, list[str]] = {}
+    row_flags: dict[int, list[str]] = {int(k): list(v) for k, v in attrs.pop("row_flags", {}).items()}
     if not (suffix in CSV_EXTENSIONS | _GEOJSON and p.stat().st_size <= MAX_TEXT):  # else nothing can be that long
         _truncate_long_text(df, notes, row_flags)
     if isinstance(df, gpd.GeoDataFrame):
@@ -760,11 +1008,71 @@ def read_table(
         if isinstance(df, gpd.GeoDataFrame):
             notes.append(f"the file's own geometry replaced by points from {lon_col!r}/{lat_col!r}")
             df = pd.DataFrame(df.drop(columns=df.geometry.name))
-        df = _points(df, lon_col, lat_col, crs, p, notes)
+        df = _points(df, lon_col, lat_col, crs, p, notes, row_flags)
+    df.attrs.update(attrs)
     df.attrs["io_notes"] = notes
     df.attrs["row_flags"] = row_flags
     df.attrs["source_path"] = str(p)
     return df
+
+
+def _readable_suffix(p: Path) -> str:
+    suffix = p.suffix.lower()
+    if suffix not in READ_EXTENSIONS:
+        if suffix == ".xls":
+            raise _fail(p, "old Excel .xls format is not read", "save it as .xlsx (Excel: Save As → Excel Workbook)")
+        raise _fail(
+            p,
+            f"unknown file type {suffix or '(no extension)'!r}",
+            "give a .csv, .xlsx, .geojson, .gpkg, .shp or .parquet file",
+        )
+    return suffix
+
+
+def _read_any(
+    p: Path, suffix: str, notes: list[str], crs: str | None, sheet: str | None, layer: str | None
+) -> pd.DataFrame:
+    if sheet is not None and suffix not in _XLSX:
+        raise InputError(f"a sheet ({sheet!r}) is chosen but {p.name} is not a workbook", path=str(p), field="sheet")
+    if layer is not None and suffix != ".gpkg":
+        raise InputError(f"a layer ({layer!r}) is chosen but {p.name} is not a GeoPackage", path=str(p), field="layer")
+    try:
+        if suffix in CSV_EXTENSIONS:
+            return _read_csv(p, notes)
+        if suffix in _XLSX:
+            return _read_xlsx(p, notes, sheet)
+        return _read_spatial(p, suffix, notes, crs, layer)
+    except PermissionError:
+        raise _fail(p, "cannot be read (permission denied)", "check its permissions") from None
+
+
+_SELECTED: contextvars.ContextVar[dict[str, dict[str, str | None]]] = contextvars.ContextVar("vpgeo_io_selected")
+_SELECTED.set({})
+
+
+@contextlib.contextmanager
+def selecting(path: str | Path, *, sheet: str | None = None, layer: str | None = None) -> Iterator[None]:
+    """Within the block, :func:`read_table` reads sheet ``sheet`` / layer ``layer`` of ``path``.
+
+    For callers that read a file deep inside (``vpgeo score --sheet``) without a parameter for it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "two.xlsx"
+    >>> wb = openpyxl.Workbook(); wb.active.title = "a"; wb.active.append(["x", "y"]); wb.active.append([1, 2])
+    >>> ws = wb.create_sheet("b"); ws.append(["x", "y"]); ws.append([3, 4]); ws.append([5, 6]); wb.save(p)
+    >>> read_table(p)["x"].tolist(), read_table(p).attrs["source_sheet"]
+    ([3, 5], 'b')
+    >>> with selecting(p, sheet="a"):
+    ...     read_table(p)["x"].tolist()
+    [1]
+    """
+    token = _SELECTED.set({**_SELECTED.get(), str(Path(path).resolve()): {"sheet": sheet, "layer": layer}})
+    try:
+        yield
+    finally:
+        _SELECTED.reset(token)
 
 
 def _truncate_long_text(df: pd.DataFrame, notes: list[str], row_flags: dict[int, list[str]]) -> None:
@@ -862,18 +1170,146 @@ def _geometry_as_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     return df
 
 
+#: Text beginning with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The most a Shapefile (dBASE) text field holds, in bytes.
+SHP_TEXT_BYTES = 254
+
+
+def _is_formula_text(v: object) -> bool:
+    return isinstance(v, str) and v.startswith(FORMULA_START) and not _NUM_DOT.match(v)
+
+
+def _is_text_column(s: pd.Series) -> bool:
+    return str(s.dtype) in {"object", "string", "str"}
+
+
+def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula get a leading ``'`` (OWASP CSV-injection guidance)."""
+    out = df.copy()
+    for col in out.columns:
+        if _is_text_column(out[col]) and out[col].map(_is_formula_text).any():
+            out[col] = out[col].map(lambda v: "'" + v if _is_formula_text(v) else v)
+    return out
+
+
+#: From this many rows on, CSV is written by pyarrow's writer (~30× pandas'; text values are then quoted).
+FAST_CSV_ROWS = 20_000
+
+
+def _write_csv(flat: pd.DataFrame, tmp: Path) -> None:
+    """UTF-8 with a BOM; large tables through pyarrow's CSV writer, others (and mixed columns) through pandas."""
+    safe = _csv_safe(flat)
+    if len(safe) >= FAST_CSV_ROWS:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
+        for col in safe.columns:  # booleans as pandas writes them (True/False), not true/false
+            if safe[col].dtype == bool:
+                safe[col] = safe[col].map({True: "True", False: "False"})
+        try:
+            table = pa.Table.from_pandas(safe, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            table = None  # a column of mixed types: pandas writes it
+        if table is not None:
+            with tmp.open("wb") as fh:
+                fh.write(b"\xef\xbb\xbf")
+                pa_csv.write_csv(table, fh, pa_csv.WriteOptions(quoting_style="needed"))
+            return
+    safe.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def _write_xlsx(flat: pd.DataFrame, tmp: Path) -> None:
+    """Every string is a text cell (never a formula); text that looks like one also gets Excel's quote prefix."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("data")
+
+    def cell(v: object) -> Any:
+        if isinstance(v, np.generic):
+            v = v.item()
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+            return None
+        if not (isinstance(v, str) and v.startswith(FORMULA_START)):
+            return v  # openpyxl writes other text as text already
+        c = WriteOnlyCell(ws, value=v)
+        c.data_type = "s"  # openpyxl would make "=..." a formula; user text is data
+        c.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return c
+
+    ws.append([cell(str(c)) for c in flat.columns])
+    for row in flat.itertuples(index=False, name=None):
+        ws.append([cell(v) for v in row])
+    wb.save(tmp)
+
+
+def _check_shp_text(gdf: pd.DataFrame, p: Path) -> None:
+    """A Shapefile cuts text at 254 bytes without a word: refuse such a table instead."""
+    for col in gdf.columns:
+        if not _is_text_column(gdf[col]):
+            continue
+        sizes = gdf[col].map(lambda v: len(v.encode("utf-8")) if isinstance(v, str) else 0)
+        if (sizes > SHP_TEXT_BYTES).any():
+            i = int(np.argmax(sizes.to_numpy() > SHP_TEXT_BYTES))
+            raise _fail(
+                p,
+                f"column {col!r} holds text of {int(sizes.iat[i])} bytes (row {i + 1}); a Shapefile keeps "
+                f"{SHP_TEXT_BYTES} and would cut it",
+                "write a GeoPackage (.gpkg) instead",
+            )
+
+
+def _write_spatial(gdf: gpd.GeoDataFrame, suffix: str, p: Path, tmp: Path) -> None:
+    gdf = _flat(gdf)
+    if suffix in {".geojson", ".json"} and gdf.crs is not None and not gdf.crs.equals(WGS84):
+        gdf = gdf.to_crs(WGS84)
+    if suffix == ".parquet":
+        gdf.to_parquet(tmp)
+        return
+    if suffix == ".shp":
+        _check_shp_text(gdf, p)
+    driver = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile"}
+    with warnings.catch_warnings():
+        # dBASE field names hold 10 characters: GDAL renames longer ones (documented for .shp output)
+        warnings.filterwarnings("ignore", message=r".*(Normalized/laundered field name|truncated to \d+)")
+        warnings.filterwarnings("ignore", message="Column names longer than 10 characters")
+        gdf.to_file(tmp, driver=driver[suffix], engine="pyogrio", **({"encoding": "UTF-8"} if suffix == ".shp" else {}))
+
+
+def _writer(df: pd.DataFrame, suffix: str, p: Path) -> Any:
+    """The function writing ``df`` as ``suffix`` to a temporary path."""
+    spatial = suffix in {".geojson", ".json", ".gpkg", ".shp"}
+    if suffix in {".csv", ".xlsx"}:
+        flat = _flat(_geometry_as_columns(df) if isinstance(df, gpd.GeoDataFrame) else pd.DataFrame(df))
+        if suffix == ".csv":
+            return lambda tmp: _write_csv(flat, tmp)
+        return lambda tmp: _write_xlsx(flat, tmp)
+    if spatial or (suffix == ".parquet" and isinstance(df, gpd.GeoDataFrame)):
+        gdf = _as_geo(df, p) if spatial else df
+        return lambda tmp: _write_spatial(gdf, suffix, p, tmp)
+    return lambda tmp: _flat(pd.DataFrame(df)).to_parquet(tmp, index=False)
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, keep_row: bool = False) -> Path:
     """Write ``df`` in the format its extension names; return the path written.
 
-    CSV is UTF-8 with a BOM (Excel then shows diacritics); CSV and XLSX carry point geometry as ``lon``/``lat``
+    CSV is UTF-8 with a BOM (Excel then shows diacritics), written by pyarrow from :data:`FAST_CSV_ROWS` rows
+    on; CSV and XLSX carry point geometry as ``lon``/``lat``
     columns (other geometry as WKT); GeoJSON is written in EPSG:4326 (RFC 7946). A plain DataFrame written
     to a spatial format needs ``lon``/``lat`` columns. The ``_row`` provenance column is dropped unless
     ``keep_row``.
 
+    User text stays text: XLSX cells are text cells (never formulas); in CSV, text a spreadsheet would run as
+    a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR and not a number) is prefixed with ``'``.
+    The file is written to a temporary name and moved into place (:func:`vpgeo._output.atomic_write`): an
+    interrupted run leaves no partial file, and a symbolic link at ``path`` is replaced, never followed.
+
     Raises
     ------
     InputError
-        Unknown extension, or no geometry for a spatial format.
+        Unknown extension, no geometry for a spatial format, text too long for a Shapefile, unwritable path.
 
     Examples
     --------
@@ -883,6 +1319,8 @@ def write_table(df: pd.DataFrame, path: str | Path, *, keep_row: bool = False) -
     >>> float(read_table(p).geometry.x[0])
     105.6
     """
+    from vpgeo._output import atomic_write
+
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in WRITE_EXTENSIONS:
@@ -891,48 +1329,19 @@ def write_table(df: pd.DataFrame, path: str | Path, *, keep_row: bool = False) -
             f"cannot write {suffix or '(no extension)'!r} files",
             "name the output .csv, .xlsx, .geojson, .gpkg, .shp or .parquet",
         )
-    if p.is_dir():
+    if p.is_dir() and not p.is_symlink():
         raise _fail(p, "is a folder", "give an output file name inside it")
     if not keep_row and _ROW in df.columns:
         df = df.drop(columns=[_ROW])
-    p.parent.mkdir(parents=True, exist_ok=True)
-    spatial = suffix in {".geojson", ".json", ".gpkg", ".shp"}
+    writer = _writer(df, suffix, p)
     try:
-        if suffix in {".csv", ".xlsx"}:
-            flat = _geometry_as_columns(df) if isinstance(df, gpd.GeoDataFrame) else pd.DataFrame(df)
-            flat = _flat(flat)
-            if suffix == ".csv":
-                flat.to_csv(p, index=False, encoding="utf-8-sig")
-            else:
-                flat.to_excel(p, index=False, engine="openpyxl")
-            return p
-        if spatial or (suffix == ".parquet" and isinstance(df, gpd.GeoDataFrame)):
-            gdf = _as_geo(df, p) if spatial else df
-            assert isinstance(gdf, gpd.GeoDataFrame)
-            gdf = _flat(gdf)
-            if suffix in {".geojson", ".json"} and gdf.crs is not None and not gdf.crs.equals(WGS84):
-                gdf = gdf.to_crs(WGS84)
-            if suffix == ".parquet":
-                gdf.to_parquet(p)
-            else:
-                driver = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile"}
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # shapefile truncates long column names; documented
-                    gdf.to_file(
-                        p,
-                        driver=driver[suffix],
-                        engine="pyogrio",
-                        **({"encoding": "UTF-8"} if suffix == ".shp" else {}),
-                    )
-            return p
-        _flat(pd.DataFrame(df)).to_parquet(p, index=False)
+        return atomic_write(p, writer)
     except PermissionError:
         raise _fail(
             p,
             "cannot be written (permission denied or open in another program)",
             "close it in Excel or choose another --out",
         ) from None
-    return p
 
 
 def _as_geo(df: pd.DataFrame, p: Path) -> gpd.GeoDataFrame:
@@ -1005,7 +1414,9 @@ def check_out_dir(out: str | Path, *, force: bool) -> Path:
     if p.exists() and not p.is_dir():
         raise _fail(p, "is a file, not a folder", "give --out a folder name (it is created if missing)")
     if p.is_dir():
-        content = sorted(x.name for x in p.iterdir())
+        from vpgeo._output import LOCK, MANIFEST
+
+        content = sorted(x.name for x in p.iterdir() if x.name not in {LOCK, MANIFEST})
         if content and not force:
             raise _fail(
                 p,
