@@ -477,7 +477,7 @@ def _check_engine(engine: str) -> None:
 def _score(args: argparse.Namespace) -> int:
     _check_engine(args.engine)
     with _out_files(args, args.out, args.rejects), _selected(args.input, args):
-        from vpgeo.scoring import score_file
+        from vpgeo.pipeline.score import score_file
 
         summary = score_file(
             args.input,
