@@ -120,7 +120,11 @@ def test_score_by_address(tmp_path: Path) -> None:
     son_loi = legacy_communes().set_index("name").loc["Xã Sơn Lôi"]
     pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([son_loi["lon"]], [son_loi["lat"]]), crs="EPSG:4326")
     expected = corridor_distances(pt.to_crs("EPSG:5897"), access_points=None).loc[0, "distance_km"]
-    assert res.loc[0, "distance_km"] == pytest.approx(expected, abs=1e-6)
+    # written rounded to what a commune-precision position supports (#17 item 3)
+    from vpgeo._format import round_to
+
+    assert res.loc[0, "distance_km"] == pytest.approx(round_to(expected, float(res.loc[0, "precision_m"])), abs=1e-9)
+    assert res.loc[0, "distance_km"] != pytest.approx(expected, abs=1e-6)  # not the raw float
     assert res["rank"].dropna().tolist() == [1.0, 2.0]
 
 

@@ -181,8 +181,9 @@ def test_rule_and_scoring_give_the_same_access_for_every_embedded_site() -> None
     d = shapely.distance(site, usable.geometry.to_numpy())
     assert scored["access_km"].iloc[i] * 1000 == pytest.approx(d.min(), abs=1e-6)
     assert scored["nearest_access"].iloc[i] == usable["access_id"].iloc[int(d.argmin())]
-    toll = access[plan & (access["kind"] == "toll")]
-    assert shapely.distance(site, toll.geometry.to_numpy()).min() < d.min()  # the toll plaza is nearer: skipped
+    # toll plazas never count (the embedded layer now lists none; test_corridor_set_drops_toll_plazas_from_any_layer
+    # checks the policy on a layer that has one)
+    assert not (access.loc[access["access_id"] == scored["nearest_access"].iloc[i], "kind"] == "toll").any()
 
 
 def _shared_segment_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

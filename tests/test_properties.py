@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,7 +30,7 @@ from hypothesis.errors import InvalidArgument
 from shapely.geometry import Point
 
 import vpgeo
-from vpgeo.errors import VpgeoError
+from vpgeo.errors import CRSWarning, VpgeoError
 from vpgeo.gazetteer import communes_2025, legacy_communes
 from vpgeo.geocoding import match_name
 from vpgeo.measure import corridor_distances
@@ -120,10 +121,12 @@ def test_distances_non_negative_and_crs_invariant(
     plan_corridors: gpd.GeoDataFrame, pts: list[tuple[float, float]]
 ) -> None:
     wgs = gpd.GeoDataFrame({"i": range(len(pts))}, geometry=[Point(p) for p in pts], crs="EPSG:4326")
-    results = [
-        corridor_distances(wgs.to_crs(crs), plan_corridors, corridor_set="all", access_points=False)
-        for crs in ("EPSG:4326", "EPSG:5897", "EPSG:32648")
-    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CRSWarning)  # lon/lat input is reprojected by design and says so
+        results = [
+            corridor_distances(wgs.to_crs(crs), plan_corridors, corridor_set="all", access_points=False)
+            for crs in ("EPSG:4326", "EPSG:5897", "EPSG:32648")
+        ]
     cols = [c for c in results[0].columns if c.startswith("dist_") and c.endswith("_km")] + ["distance_km"]
     base = results[0][cols].to_numpy(dtype=float)
     assert np.isfinite(base).all() and (base >= 0).all()
@@ -170,7 +173,7 @@ def test_priority_rule_verdicts_monotone(
         },
         geometry=[Point(p) for p in pts],
         crs="EPSG:4326",
-    )
+    ).to_crs("EPSG:5897")  # metric input: no reprojection warning
     small = check_priority_rule(sites, plan_corridors, buffer_km=b).table.set_index("site_id")["within_buffer"]
     big = check_priority_rule(sites, plan_corridors, buffer_km=b + extra).table.set_index("site_id")["within_buffer"]
     assert all(RANK[small[s]] <= RANK[big[s]] for s in small.index)

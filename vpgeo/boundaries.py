@@ -39,7 +39,7 @@ import pandas as pd
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from vpgeo import gazetteer
-from vpgeo.datasets import data_file
+from vpgeo._data import data_file
 from vpgeo.downloads import cache_dir, fetch, list_sources, provenance, source_info, source_url
 from vpgeo.errors import DataSourceError, InputError
 from vpgeo.text import nfc

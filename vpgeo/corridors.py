@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from importlib.abc import Traversable
 from pathlib import Path
@@ -43,6 +44,7 @@ from shapely.geometry import LineString, MultiLineString, Point
 
 from vpgeo.crs import WGS84, check_crs, to_metric, to_wgs84
 from vpgeo.errors import CRSError, InputError
+from vpgeo.io import _gdal_notes
 from vpgeo.text import fold, key, nfc
 
 __all__ = [
@@ -222,7 +224,7 @@ def read_corridor_points(points: str | Path | None = None) -> pd.DataFrame:
     [105.668221, 21.283196]
     """
     if points is None:
-        from vpgeo.datasets import data_file
+        from vpgeo._data import data_file
 
         src: Path | Traversable = data_file(POINTS_FILE)
     else:
@@ -662,7 +664,9 @@ def _read_layer(p: Path, layer: str | None) -> gpd.GeoDataFrame:
     if suffix in {".geojson", ".json"}:
         check_geojson(p)  # broken JSON is named with its line and column
     try:
-        layers = pyogrio.list_layers(p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # listing layers: GDAL's feature complaints come with the read below
+            layers = pyogrio.list_layers(p)
     except Exception as exc:  # pyogrio raises DataSourceError/OSError variants
         msg = " ".join(str(exc).replace(where, "").split()).split("; It might help")[0].strip(" :'")[:200]
         raise InputError(
@@ -673,10 +677,16 @@ def _read_layer(p: Path, layer: str | None) -> gpd.GeoDataFrame:
     if layer is None and len(layers) > 1:
         names = ", ".join(str(n) for n in layers[:, 0])
         raise InputError(f"several layers ({names}); pass layer= to choose one", path=where)
+    notes: list[str] = []
     try:
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # GDAL's complaints about malformed features become a note
+            gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
     except Exception as exc:
         raise InputError(f"cannot read layer {layer!r}: {exc}", path=where) from None
+    _gdal_notes(caught, notes)
+    if notes:
+        gdf.attrs["read_notes"] = notes
     if gdf.empty:
         raise InputError("the layer has no features", path=where)
     _refuse_swapped(gdf, where)

@@ -16,39 +16,14 @@ Examples
 from __future__ import annotations
 
 import json
-from importlib import resources
-from importlib.abc import Traversable
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 
-from vpgeo.errors import DataSourceError
+from vpgeo._data import data_file
 
 __all__ = ["data_file", "load_access_points", "load_corridors", "load_sites"]
-
-_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-def data_file(name: str) -> Traversable:
-    """Return the embedded data file ``name`` (a path relative to ``data/``).
-
-    Raises
-    ------
-    DataSourceError
-        If the file is in neither the installed package nor the source checkout.
-    """
-    packaged = resources.files("vpgeo") / "data" / name
-    if packaged.is_file():
-        return packaged
-    local = _REPO_DATA / name
-    if local.is_file():
-        return local
-    raise DataSourceError(
-        f"embedded data file {name!r} not found in the vpgeo package or in {_REPO_DATA}; "
-        "reinstall vpgeo (pip install .) or rebuild it with the scripts in scripts/"
-    )
 
 
 def _read_geojson(name: str, layer: str) -> gpd.GeoDataFrame:

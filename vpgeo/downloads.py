@@ -325,7 +325,7 @@ def fetch(name: str, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) 
     """
     src = _get(name)
     if src.kind == "shipped":
-        from vpgeo.datasets import data_file
+        from vpgeo._data import data_file
 
         return Path(str(data_file(src.path)))
     target = _cached_path(src)

@@ -226,7 +226,7 @@ def _point_flags(out: pd.DataFrame, new: pd.DataFrame, province_bbox: tuple[floa
 
 def _off_district_polygon(out: pd.DataFrame, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Points farther from their district's shipped outline (Who's On First) than its precision."""
-    from vpgeo.datasets import data_file  # the shipped district outlines (CC0), not derived from these points
+    from vpgeo._data import data_file  # the shipped district outlines (CC0), not derived from these points
 
     raw = json.loads(data_file("boundaries/districts_approximate.geojson").read_text(encoding="utf-8"))
     shapes = {}

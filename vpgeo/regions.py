@@ -308,9 +308,9 @@ def site_regions(
 
 
 def sites_with_regions(
-    sites: gpd.GeoDataFrame | None = None, *, boundaries: Literal["auto", "official", "approx"] = "approx"
+    sites: gpd.GeoDataFrame, *, boundaries: Literal["auto", "official", "approx"] = "approx"
 ) -> gpd.GeoDataFrame:
-    """Public wrapper of :func:`site_regions` resolving the defaults: the embedded sites and boundaries.
+    """Public wrapper of :func:`site_regions` resolving the default boundary layers.
 
     ``boundaries`` chooses the 2025 communes and the districts (``official`` from the pinned download,
     ``approx`` the shipped approximation, ``auto`` official when available); legacy communes are always the
@@ -318,10 +318,6 @@ def sites_with_regions(
     """
     from vpgeo.boundaries import load_communes, load_districts
 
-    if sites is None:
-        from vpgeo.datasets import load_sites
-
-        sites = load_sites(regions=False)
     return site_regions(
         sites,
         load_communes(vintage="legacy", source="approx"),

@@ -40,8 +40,8 @@ import shapely
 import shapely.errors
 from shapely.geometry import Point, mapping
 
+from vpgeo._data import data_file
 from vpgeo.crs import WGS84, check_crs, to_metric, to_wgs84
-from vpgeo.datasets import data_file
 from vpgeo.errors import CRSError, InputError
 from vpgeo.gazetteer import SOURCE as GAZETTEER_SOURCE
 from vpgeo.gazetteer import districts, legacy_communes

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import vpgeo.geocoding._schema as _schema
 from vpgeo.errors import GeocodeError
-from vpgeo.geocoding import _schema
 from vpgeo.geocoding._index import _Index, _index, _Unit
 from vpgeo.geocoding._schema import EMPTY_ROW
 from vpgeo.geocoding._tokens import _C, _D, _DP, _MAX_TEXT, _P, _Free, _has_marks, _tkey, _Token, _tokenize
