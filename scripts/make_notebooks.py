@@ -194,6 +194,7 @@ scored.sort_values("rank").head(10)""",
         (
             "code",
             """table = sensitivity(candidates)
+print(table.attrs["summary"])  # says plainly whether the ranking is robust to what was varied
 table""",
         ),
         ("md", "## A suitability surface (raster distance transform)"),
