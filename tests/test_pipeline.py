@@ -1,4 +1,4 @@
-"""The pipeline layer: lazy exports, embedded defaults resolved here, user sites placed through the geocoder."""
+"""The pipeline layer: lazy exports, embedded defaults resolved here, user sites placed in their regions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from pyproj import Geod
+import shapely
 
 import vpgeo.pipeline
 from vpgeo.datasets import load_sites
@@ -22,8 +22,8 @@ USER_CSV = (
     "Tên,Loại,Diện tích (ha),Xã,Huyện\n"
     "CCN Một,CCN,30,Hội Thịng,\n"  # a typo of Hội Thịnh
     "KCN Hai,KCN,200,Bình Nguyên,\n"  # a 2025 commune
-    "CCN Ba,CCN,40,Hội Thịng; Bình Nguyên,\n"  # two communes: the mean, covering both
-    "CCN Bốn,CCN,10,Zzyzx Qwerty,\n"  # no such commune: kept, unplaced
+    "CCN Ba,CCN,40,Hội Thịng; Bình Nguyên,\n"  # two communes: their union
+    "CCN Bốn,CCN,10,Zzyzx Qwerty,\n"  # no such commune: kept, flagged, the province's region
     'CCN Năm,CCN,5,"xã Đạo Tú, huyện Tam Dương",\n'  # an address in the commune column
 )
 
@@ -40,48 +40,91 @@ def _row(res: ReportResult, name: str) -> pd.Series:
     return t[t["name"] == name].iloc[0]
 
 
+def _metric_point(res: ReportResult, row: pd.Series) -> shapely.Point:
+    """The row's best point in the CRS its region is recorded in."""
+    crs = res.result.table.attrs["region_crs"]
+    return gpd.GeoSeries([row.geometry], crs=res.result.table.crs).to_crs(crs).iloc[0]
+
+
+def _hit_point(res: ReportResult, hit: dict[str, object]) -> shapely.Point:
+    crs = res.result.table.attrs["region_crs"]
+    return gpd.GeoSeries([shapely.Point(hit["lon"], hit["lat"])], crs="EPSG:4326").to_crs(crs).iloc[0]
+
+
+def _covers_region(res: ReportResult, row: pd.Series) -> None:
+    """The best point lies in the region and precision_m is its radius about it (rounded up to 10 m)."""
+    pt, region = _metric_point(res, row), row["region"]
+    assert region.covers(pt)
+    radius = shapely.hausdorff_distance(pt, region)
+    assert radius <= row["precision_m"] < radius + 10 + 1  # 1 m: the round trip through EPSG:4326
+
+
 def test_commune_names_are_placed_through_the_geocoder(user_report: ReportResult) -> None:
+    # one resolver: vpgeo.sites.prepare_sites reads the names through the geocoder; the rule gives the region
     cases = (("CCN Một", "Hội Thịng", "Xã Hội Thịnh"), ("KCN Hai", "Bình Nguyên", "Xã Bình Nguyên"))
     for name, commune, expected_2025 in cases:
         row = _row(user_report, name)
         hit = match_name(commune, mode="commune")
-        pt = gpd.GeoSeries([row.geometry], crs=user_report.result.table.crs).to_crs("EPSG:4326").iloc[0]
-        assert (pt.x, pt.y) == pytest.approx(
-            (hit["lon"], hit["lat"]), abs=1e-7
-        )  # 1e-7 degree ~ 1 cm: the round trip through the metric CRS
-        assert row["precision_m"] == hit["precision_m"]
-        assert row["commune_2025"] == expected_2025
+        assert row["commune_2025"] == expected_2025 == hit["commune_2025"]
+        assert row["commune_2025_code"] == hit["commune_2025_code"]
         assert row["location_method"] == "commune_centroid"
-        assert "commune_by_geocoder" in row["flags"] and "no_position" not in row["flags"]
+        assert row["region_method"] == "communes_approximate"  # boundaries="approx"
+        # the region is the 2025 commune: it holds the geocoder's point, and the disc of precision_m holds it
+        _covers_region(user_report, row)
+        assert row["region"].covers(_hit_point(user_report, hit))
+        assert row["precision_m"] > hit["precision_m"]  # the whole commune, not the gazetteer point's disc
+        assert "no_position" not in row["flags"]
     assert "commune_fuzzy_match" in _row(user_report, "CCN Một")["flags"]
     assert "commune_fuzzy_match" not in _row(user_report, "KCN Hai")["flags"]
+    assert _row(user_report, "CCN Một")["commune"] == "Xã Hội Thịnh"  # the typo read as its commune
 
 
 def test_several_communes_give_a_point_whose_precision_covers_them(user_report: ReportResult) -> None:
     row = _row(user_report, "CCN Ba")
-    pt = gpd.GeoSeries([row.geometry], crs=user_report.result.table.crs).to_crs("EPSG:4326").iloc[0]
-    geod = Geod(ellps="GRS80")
+    _covers_region(user_report, row)
+    pt = _metric_point(user_report, row)
+    for name in ("CCN Một", "KCN Hai"):  # each named commune's own region lies in the union
+        one = _row(user_report, name)["region"]
+        assert row["region"].buffer(1).covers(one)
+        assert shapely.hausdorff_distance(pt, one) <= row["precision_m"]
     for name in ("Hội Thịng", "Bình Nguyên"):
-        hit = match_name(name, mode="commune")
-        _, _, d = geod.inv(pt.x, pt.y, hit["lon"], hit["lat"])
-        assert d + hit["precision_m"] <= row["precision_m"] + 5  # 5 m: the projection vs the ellipsoid
+        assert row["region"].covers(_hit_point(user_report, match_name(name, mode="commune")))
+    # the units are the names' (the best point alone may lie in a third commune)
     assert row["commune_2025"] == "Xã Hội Thịnh;Xã Bình Nguyên"
+    assert row["district"] == "Huyện Tam Dương;Huyện Bình Xuyên"
 
 
 def test_unknown_commune_stays_unplaced_and_in_the_output(user_report: ReportResult) -> None:
     row = _row(user_report, "CCN Bốn")
-    assert row.geometry is None or row.geometry.is_empty
-    assert "no_position" in row["flags"]
+    # no commune known: the region is the province (no district given), not an invented precision
+    assert row["region_method"] == "province"
+    assert "commune_unknown" in row["flags"] and "no_position" in row["flags"]
+    _covers_region(user_report, row)
+    assert row["precision_m"] > 20_000  # the province's radius about its best point
     assert row["within_buffer"] == "uncertain"
+    assert user_report.result.coverage["sites_without_position"] == 1
     csv = pd.read_csv(user_report.files["sites.csv"], encoding="utf-8-sig")
     assert csv["name"].tolist() == ["CCN Một", "KCN Hai", "CCN Ba", "CCN Bốn", "CCN Năm"]  # every row, in order
+    assert csv.loc[3, "region_method"] == "province"
 
 
 def test_an_address_in_the_commune_column_is_read_as_one(user_report: ReportResult) -> None:
     row = _row(user_report, "CCN Năm")
     hit = match_name("xã Đạo Tú, huyện Tam Dương", mode="address")
     assert hit["commune"] == "Xã Đạo Tú" and row["commune"] == "Xã Đạo Tú"
-    assert row["precision_m"] == hit["precision_m"] and "commune_by_geocoder" in row["flags"]
+    assert row["commune_code"] == hit["commune_code"] and row["commune_2025"] == hit["commune_2025"]
+    assert row["location_method"] == "commune_centroid" and "commune_from_address" in row["flags"]
+    assert "no_position" not in row["flags"] and row["region_method"] == "communes_approximate"
+    _covers_region(user_report, row)
+
+
+def test_sites_csv_has_positions_not_regions(user_report: ReportResult) -> None:
+    csv = pd.read_csv(user_report.files["sites.csv"], encoding="utf-8-sig")
+    assert "region" not in csv.columns and "geometry" not in csv.columns
+    assert {"lon", "lat", "precision_m", "region_method"} <= set(csv.columns)
+    if "nearest_access_name" in user_report.result.table.columns:  # the id, then its name
+        cols = list(csv.columns)
+        assert cols.index("nearest_access_name") == cols.index("nearest_access") + 1
 
 
 def test_user_report_speaks_of_the_table_given(user_report: ReportResult) -> None:
@@ -93,9 +136,9 @@ def test_user_report_speaks_of_the_table_given(user_report: ReportResult) -> Non
     assert "Chênh lệch / Gap" not in page
     assert "<title>Kiểm tra quy tắc cho bảng của bạn / Rule check of your table — vpgeo</title>" in page
     doc = json.loads(user_report.files["compliance.json"].read_text(encoding="utf-8"))
-    assert doc["coverage"]["scope"] == "user"
-    assert doc["targets"]["kcn_2030"]["plan"] == 24  # the plan's figure, for reference
-    assert all(t["gap"] is None and t["compared"] is False for t in doc["targets"].values())
+    assert doc["coverage"]["scope"] == "user" and doc["embedded_sites"] is False
+    assert doc["targets"] == {}  # a user's table is not compared with the plan's province-wide targets
+    assert "not compared" in doc["coverage"]["targets_note_en"]
     assert "5 sites (1 KCN, 4 CCN; 285 ha" in doc["coverage"]["statement_en"]
 
 

@@ -9,7 +9,9 @@ compares key by key:
 - computing them emits no warning (recorded so that the values are still compared, then reported);
 - every value must match exactly (floats to 1e-6, the precision they were stored with), unless its key is
   listed in ``EXPECTED_CHANGES`` with the reason it changed on purpose. Those keys still get the structure
-  check, and a listed key that no longer exists in the golden files fails (no stale excuses).
+  check, and a listed key that no longer exists in the golden files fails (no stale excuses);
+- a stable quantity that changed on purpose is listed in ``PINNED`` with its exact new value (or in ``ROUNDED``
+  when it is only written rounded now) and the reason: it is still compared exactly.
 
 Stable by construction (never list them): geocoding results, scoring against user-given corridors and points,
 row counts, columns, ids, CLI exit codes.
@@ -33,13 +35,116 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 SECTIONS = ("tour", "notebooks", "cli")
 
-#: key (or fnmatch pattern) -> why its value changed on purpose. The lead fills this at merge; the entries
-#: below are the changes the issues announce, so a reviewer sees them in one place.
+#: key (or fnmatch pattern) -> why its value changed on purpose. The value is then not compared (its structure
+#: still is: type, ids, and a mapping may gain keys but not lose any). Never a stable quantity: see PINNED.
+_REGIONS = (
+    "position = region (vpgeo.regions): each site is the region it must lie in (communes' union, district or "
+    "province) with a best point inside and precision_m its radius; distance_km ± uncertainty_m is the region's "
+    "[dmin, dmax] interval to the corridors, verdicts yes only if dmax <= B"
+)
+_CT05 = "CT.05 rebuilt from Travel Mapping waypoints (500 m, checked against three OSM nodes): sections and lengths"
+_ACCESS = (
+    "one measurement engine: toll plazas are not access points, nearest_access is an access id; access points "
+    "follow the rebuilt CT.05 exits"
+)
+_SCORES = f"scores follow the distances: {_CT05}; {_ACCESS}; ties share a rank"
+_TARGETS = (
+    "plan targets by evidence level: only confirmed KCN are compared (older-plan and unknown beside them); areas "
+    "rounded to 10 ha"
+)
+_WOF = "Who's On First offline district outlines (CC0, pinned) replace the gazetteer approximation"
+_FACTS = (
+    "data/facts/sites.csv gained the communes of 5 sites (CAOMINH, DONGSOC, THANHLANG-OLD, LAPTHACH1, NAMBINHXUYEN)"
+)
+_GRID = (
+    "sensitivity's default grid redesigned: only what can reorder (weights per corridor and for access, max_km; "
+    "decay and half-distance only when terms are mixed)"
+)
 EXPECTED_CHANGES: dict[str, str] = {
-    # placeholders for the announced changes, to be confirmed (or removed) at merge:
-    # "rule.table.within_buffer": "#14 positional truth: new position model changes verdicts",
-    # "rule.table.access_km": "#13 one measurement engine: toll plazas are not access points",
-    # "corridors.length_km": "CT.05 geometry redrawn",
+    # the position model (tour, notebooks 2 and 4, CLI report)
+    "rule.table.within_buffer": _REGIONS + " (CCN-SONLOI-2030: the whole 2025 commune Bình Nguyên, 5.4 km radius)",
+    "rule.table.distance_km": _REGIONS + "; " + _CT05,
+    "rule.table.uncertainty_m": _REGIONS,
+    "rule.table.nearest_corridor": _REGIONS + "; " + _CT05,
+    "rule.counts": _REGIONS + "; per-corridor verdict counts added (per_corridor)",
+    "rule.json_keys": "compliance.json says whether the sites are the embedded list (embedded_sites); no key lost",
+    "sites.precision_m": _REGIONS,
+    "sites.xy_5897": _REGIONS + "; every site has a best point (20 sites without a position before)",
+    "sites.with_geometry": _REGIONS + ": a site with no known commune gets its district's or the province's region",
+    "nb2.counts_by_buffer.*": _REGIONS,
+    "nb2.rule": _REGIONS + " (the precision_policy text)",
+    "nb4.table.distance_km": _REGIONS,
+    "nb4.table.uncertainty_m": _REGIONS,
+    "cli.report.compliance.counts": _REGIONS + "; per-corridor verdict counts added (per_corridor)",
+    "cli.report.sites_csv.distance_km": _REGIONS + "; " + _CT05 + "; rounded to what uncertainty_m supports",
+    "cli.report.sites_csv.nearest_corridor": _REGIONS + "; " + _CT05,
+    "cli.report.sites_csv.within_buffer": _REGIONS,
+    # the facts
+    "sites.commune_2025": _FACTS + " (each checked: the 2025 communes of the named legacy communes)",
+    "sites.location_method_counts": _FACTS + ": 5 sites placed by commune instead of none",
+    # plan targets
+    "rule.targets": _TARGETS,
+    "nb2.targets": _TARGETS,
+    "nb2.coverage.statement_en": _TARGETS + " (the statement counts confirmed KCN)",
+    "cli.report.compliance.targets.in_data": _TARGETS,
+    # CT.05
+    "corridors.corridor_id": _CT05 + ": 4 CT05 sections instead of 5",
+    "corridors.section": _CT05 + ": s0_hanoi and s1_km6_ic3 became s1_exit1_ic3",
+    "corridors.length_km": _CT05,
+    "corridors.precision_m": _CT05,
+    # access points and scores
+    "rule.table.access_km": _ACCESS,
+    "rule.table.nearest_access": _ACCESS,
+    "score.embedded.access_km": _ACCESS,
+    "score.embedded.nearest_access": _ACCESS,
+    "score.embedded.distance_km": _SCORES,
+    "score.embedded.score": _SCORES,
+    "score.embedded.rank": _SCORES,
+    "cli.score.embedded.distance_km": _SCORES + "; score_file rounds what it writes (3 decimals)",
+    "cli.score.embedded.score": _SCORES + "; score_file rounds what it writes (3 decimals)",
+    "cli.score.embedded.rank": _SCORES,
+    "nb3.scored.top10.*": _SCORES + "; candidates drawn in the new district outlines (" + _WOF + ")",
+    "nb3.decay.*": _SCORES + "; candidates drawn in the new district outlines (" + _WOF + ")",
+    "nb3.surface.mean_score": _SCORES + "; the grid covers the new district outlines",
+    "nb3.sensitivity.parameter": _GRID,
+    "nb3.sensitivity.spearman": _GRID,
+    # boundaries
+    "districts.area_km2": _WOF,
+    "nb3.surface.shape": _WOF + ": the grid covers their bounds",
+    "nb3.surface.transform": _WOF + ": the grid covers their bounds",
+    "nb3.surface.valid_cells": _WOF + ": the grid covers their area",
+}
+
+#: stable quantities that changed on purpose: key -> (the exact value now, why). Still compared exactly, with
+#: this value, so any further change fails.
+PINNED: dict[str, tuple[Any, str]] = {
+    "corridors.rows": (15, _CT05 + ": 4 CT05 sections instead of 5"),
+    "access_points.rows": (
+        12,
+        _ACCESS + ": the Km 6 toll plaza and the estimated RR4 node out; CT.05 exits 1 and 7 and an RR5 point in",
+    ),
+    "nb3.candidates.rows": (1620, _WOF + ": the random points are kept inside the new outlines"),
+    # checked by hand: (105.62, 21.33) lies in Khai Quang ward (KCN Khai Quang, NE of Vĩnh Yên), 1.6 km from its
+    # point and 2.1 km from Liên Bảo's; (105.45, 21.40) lies 390 m inside the new Sông Lô outline (precision
+    # 700 m), 1.4 km S-SW of Lập Thạch town across the Phó Đáy boundary: a boundary case the match_note states
+    "geocode.lonlat.commune": (
+        ["Phường Khai Quang", "Phường Ngô Quyền", "Xã Cao Minh", "Xã Yên Thạch", None],
+        _WOF + "; points near a boundary go to the outline they lie in (checked by hand)",
+    ),
+    "geocode.lonlat.commune_2025": (
+        ["Phường Vĩnh Phúc", "Phường Vĩnh Phúc", "Phường Xuân Hòa", "Xã Sông Lô", None],
+        _WOF + ": (105.45, 21.40) is in Huyện Sông Lô's Xã Yên Thạch, hence Xã Sông Lô (checked by hand)",
+    ),
+    "geocode.lonlat.district": (
+        ["Thành phố Vĩnh Yên", "Thành phố Vĩnh Yên", "Thành phố Phúc Yên", "Huyện Sông Lô", None],
+        _WOF + ": (105.45, 21.40) is 390 m inside the Sông Lô outline (checked by hand)",
+    ),
+}
+
+#: stable quantities now written rounded: key -> (decimals, why). The golden value rounded must match exactly.
+ROUNDED: dict[str, tuple[int, str]] = {
+    "cli.score.user.distance_km": (3, "score_file rounds what it writes (distances to the metre)"),
+    "cli.score.user.score": (3, "score_file rounds what it writes (scores to 3 decimals)"),
 }
 
 _NUMBER = (int, float)
@@ -70,6 +175,25 @@ def _current(section: str) -> tuple[dict[str, Any], list[str]]:
     """The section's values now, and the warnings computing them emitted (recorded, then failed on below)."""
     values, caught = _capture().compute_with_warnings(section)
     return values, caught
+
+
+def _rounded(value: Any, ndigits: int) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v, ndigits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v, ndigits) for v in value]
+    if isinstance(value, float):
+        return round(value, ndigits)
+    return value
+
+
+def _expected_value(key: str, golden: Any) -> Any:
+    """What ``key`` must be now: the golden value, or its pinned or rounded replacement."""
+    if key in PINNED:
+        return PINNED[key][0]
+    if key in ROUNDED:
+        return _rounded(golden, ROUNDED[key][0])
+    return golden
 
 
 def _expected_change(key: str) -> str | None:
@@ -122,14 +246,19 @@ def _differences(golden: Any, current: Any) -> str:
 def compare(golden: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Every problem found, one line each (empty: the results are as before, or changed on purpose)."""
     problems = []
-    for key, value in golden.items():
+    for key, was in golden.items():
         reason = _expected_change(key)
+        value = _expected_value(key, was)
         if key not in current:
             problems.append(f"{key}: no longer computed")
         elif _SUPERSET.search(key) and isinstance(value, list) and isinstance(current[key], list):
             lost = sorted(set(map(str, value)) - set(map(str, current[key])))
             if lost:  # a new column or file is fine; a lost one breaks users' scripts
                 problems.append(f"{key}: no longer present: {lost}")
+        elif reason is not None and isinstance(value, dict) and isinstance(current[key], dict):
+            lost = sorted(set(value) - set(current[key]))  # a deliberate change may add keys, not lose them
+            if lost:
+                problems.append(f"{key}: no longer has {lost}")
         elif _shape(value, loose=reason is not None) != _shape(current[key], loose=reason is not None):
             problems.append(f"{key}: structure changed {_shape(value)} -> {_shape(current[key])}")
         elif reason is None and not _same(value, current[key]):
@@ -155,6 +284,18 @@ def test_expected_changes_name_existing_keys_and_give_reasons() -> None:
         assert len(reason.strip()) >= 10, f"{pattern!r}: say why it changed"
         stable = [k for k in keys if fnmatch.fnmatchcase(k, pattern) and _STABLE.search(k)]
         assert not stable, f"{pattern!r} covers stable quantities {stable}: they must not change"
+
+
+def test_pinned_and_rounded_changes_name_existing_keys_and_give_reasons() -> None:
+    values = {k: v for s in SECTIONS for k, v in _golden(s)["values"].items()}
+    for key, (now, reason) in PINNED.items():
+        assert key in values, f"{key!r} is no golden key"
+        assert len(reason.strip()) >= 10, f"{key!r}: say why it changed"
+        assert not _same(values[key], now), f"{key!r}: pinned to its golden value (stale)"
+        assert _expected_change(key) is None, f"{key!r}: pinned and excused at once"
+    for key, (ndigits, reason) in ROUNDED.items():
+        assert key in values and len(reason.strip()) >= 10 and ndigits >= 0
+        assert not _same(values[key], _rounded(values[key], ndigits)), f"{key!r}: already rounded (stale)"
 
 
 def test_compare_finds_a_changed_value_and_a_lost_key() -> None:

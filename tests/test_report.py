@@ -108,7 +108,7 @@ def test_compliance_markdown_user_scope_lists_targets_without_gap() -> None:
     r = fit_to_user_sites(_small_result(), source="mine.csv")
     md = compliance_markdown(r)
     assert "Chênh lệch / gap" not in md
-    assert "for reference" in md and "mine.csv" in md
+    assert "not compared with the plan's province-wide targets" in md and "mine.csv" in md
     assert "news and provincial pages" not in md
     assert all(t["gap"] is None and t["compared"] is False for t in r.targets.values())
 
@@ -161,7 +161,7 @@ def test_report_html_user_scope_has_no_gap_column() -> None:
     r = fit_to_user_sites(_small_result(), source="mine.csv")
     page = report_html(r, sites_table(r), has_png=False)
     assert "Chênh lệch / Gap" not in page
-    assert "tham khảo" in page and "for reference" in page
+    assert "không so sánh với các chỉ tiêu toàn tỉnh" in page and "not compared with the plan" in page
 
 
 # ------------------------------------------------------------------------------------------ the embedded report

@@ -9,14 +9,15 @@
 - ``map.png``: a static map for printed reports;
 - ``rejects.csv``: input rows that could not be used, with the reason (only when there are any).
 
-Embedded defaults are resolved here, not in the compute functions; names of a user's communes are resolved
-through the geocoder (:func:`vpgeo.geocoding.match_name`), the one commune resolver.
+Embedded defaults are resolved here, not in the compute functions. A user's commune names are placed by
+:func:`vpgeo.sites.prepare_sites` through the geocoder (:func:`vpgeo.geocoding.match_name`, the one commune
+resolver); every site's region (communes, district or province) and best point come from the rule
+(:func:`vpgeo.rules.check_priority_rule`), cut from the boundaries chosen (``--boundaries``).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class _Inputs:
     sites_from_file: bool
     user_corridors: bool
     embedded_sites: bool
+    regions_from: str = "approx"  # the named boundaries the sites' regions are cut from
 
 
 # ------------------------------------------------------------------------------------------ reading inputs
@@ -81,13 +83,14 @@ def _load_inputs(
     *,
     point_precision_m: float | None,
     place_by_commune: bool,
+    regions_from: str = "approx",
 ) -> _Inputs:
     from vpgeo.datasets import load_corridors, load_sites
 
     rejects = pd.DataFrame()
     from_file = sites is not None and not isinstance(sites, gpd.GeoDataFrame)
     if sites is None:
-        site_gdf = load_sites()
+        site_gdf = load_sites(boundaries=regions_from)  # type: ignore[arg-type]
     elif isinstance(sites, gpd.GeoDataFrame):
         site_gdf = sites
     else:
@@ -101,7 +104,7 @@ def _load_inputs(
             place_by_commune=place_by_commune,
         )
         if place_by_commune:
-            site_gdf = place_by_names(site_gdf)
+            site_gdf = read_addresses(site_gdf)
         site_gdf.attrs["provenance"] = {"layer": "sites", "file": str(sites), "supplied_by": "user"}
     if corridors is None:
         corr = load_corridors()
@@ -113,101 +116,67 @@ def _load_inputs(
         corr = read_corridor_file(Path(corridors))
         corr.attrs["provenance"] = {"layer": "corridors", "file": str(corridors), "supplied_by": "user"}
     embedded = is_embedded_sites(None if sites is None else site_gdf)
-    return _Inputs(site_gdf, corr, rejects, from_file, corridors is not None, embedded)
+    return _Inputs(site_gdf, corr, rejects, from_file, corridors is not None, embedded, regions_from)
 
 
-def _names(text: object) -> list[str]:
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return []
-    return list(dict.fromkeys(n.strip() for n in re.split(r"[;,]", str(text)) if n.strip()))
+def _address_text(text: object) -> str:
+    return "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text).strip()
 
 
-def _position(hits: Sequence[dict[str, Any]]) -> tuple[shapely.Point, float]:
-    """The point and precision (m) of a site known by one or more geocoded communes (mean, covering all)."""
-    from vpgeo.crs import to_metric, to_wgs84
+def read_addresses(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Place rows whose commune column holds an address ("xã Đạo Tú, huyện Tam Dương") rather than names.
 
-    pts = gpd.GeoSeries([shapely.Point(h["lon"], h["lat"]) for h in hits], crs="EPSG:4326")
-    if len(hits) == 1:
-        return pts.iloc[0], float(hits[0]["precision_m"])
-    metric = to_metric(pts, operation="site position from several communes", warn=False)
-    mean = shapely.Point(float(metric.x.mean()), float(metric.y.mean()))
-    reach = max(mean.distance(p) + float(h["precision_m"]) for p, h in zip(metric, hits, strict=True))
-    point = to_wgs84(gpd.GeoSeries([mean], crs=metric.crs)).iloc[0]
-    return point, float(math.ceil(reach / 100.0) * 100)
-
-
-def _geocode_names(text: object, district: object) -> list[dict[str, Any]] | None:
-    """Every commune named in ``text``, resolved by the geocoder; None when one of them is not placed."""
+    :func:`vpgeo.sites.prepare_sites` places commune names (the one commune resolver: typos, former and 2025
+    names through :func:`vpgeo.geocoding.match_name`) and splits the column at commas, so an address leaves
+    its row unplaced (``commune_unknown``/``commune_ambiguous``). Such a row is read once more as a whole
+    address by the same geocoder; when placed it gets the commune's point, precision and codes (so its region
+    is the commune, see :func:`vpgeo.regions.site_regions`), ``location_method`` ``commune_centroid`` and the
+    flag ``commune_from_address``. Other rows are returned unchanged.
+    """
     from vpgeo.geocoding import match_name
 
-    def placed(hit: dict[str, Any]) -> bool:
-        return hit["match_status"] in _PLACED and all(math.isfinite(hit[k]) for k in ("lon", "lat", "precision_m"))
-
-    dist = "" if district is None or (isinstance(district, float) and math.isnan(district)) else str(district)
-    hits = [match_name(name, district=dist, mode="commune") for name in _names(text)]
-    if hits and all(placed(h) for h in hits):
-        return hits
-    # not a list of communes: perhaps an address ("xã Đạo Tú, huyện Tam Dương")
-    whole = match_name(str(text), district=dist, mode="address")
-    return [whole] if placed(whole) else None
-
-
-def _joined(hits: Sequence[dict[str, Any]], col: str) -> str | None:
-    return ";".join(dict.fromkeys(str(h[col]) for h in hits if h[col])) or None
-
-
-def place_by_names(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Place rows that have commune names but no position through the geocoder.
-
-    The geocoder reads typos ("Hội Thịng"), former names and 2025 names ("Bình Nguyên"); a row it places
-    gets the commune's point (the mean of several, with a precision covering every named commune),
-    ``location_method`` ``commune_centroid`` and the flag ``commune_by_geocoder`` (plus
-    ``commune_fuzzy_match`` when a name was read as a near spelling). Rows it cannot place stay unplaced
-    with their flags.
-    """
     if "commune" not in sites.columns or not len(sites):
         return sites
     geom = sites.geometry
-    todo = (geom.isna() | geom.is_empty) & sites["commune"].notna()
-    if not todo.any():
+    flags = sites["flags"].fillna("").astype(str) if "flags" in sites else pd.Series("", index=sites.index)
+    unplaced = (geom.isna() | geom.is_empty) & flags.str.contains("commune_unknown|commune_ambiguous")
+    todo = [i for i in sites.index[unplaced.to_numpy()] if "," in _address_text(sites.at[i, "commune"])]
+    if not todo:
         return sites
     out = sites.copy()
-    for col in ("commune_2025", "district"):
-        if col not in out.columns:
-            out[col] = None
-        out[col] = out[col].astype(object)
-    for idx in out.index[todo.to_numpy()]:
-        hits = _geocode_names(out.at[idx, "commune"], out.at[idx, "district"])
-        if hits is None:
+    for col in ("commune_code", "commune_2025", "commune_2025_code", "district"):
+        out[col] = out[col].astype(object) if col in out.columns else None
+    for idx in todo:
+        hit = match_name(_address_text(out.at[idx, "commune"]), district=_address_text(out.at[idx, "district"]))
+        if hit["match_status"] not in _PLACED or not hit["commune_2025_code"] or not math.isfinite(hit["lon"]):
             continue
-        point, precision = _position(hits)
-        out.loc[[idx], out.geometry.name] = gpd.GeoSeries([point], index=[idx], crs=out.crs)
-        out.at[idx, "precision_m"] = precision
+        out.loc[[idx], out.geometry.name] = gpd.GeoSeries(
+            [shapely.Point(hit["lon"], hit["lat"])], index=[idx], crs="EPSG:4326"
+        ).to_crs(out.crs)
+        out.at[idx, "precision_m"] = float(hit["precision_m"])
         out.at[idx, "location_method"] = "commune_centroid"
-        out.at[idx, "commune"] = _joined(hits, "commune") or out.at[idx, "commune"]
-        out.at[idx, "commune_2025"] = _joined(hits, "commune_2025")
-        out.at[idx, "district"] = _joined(hits, "district") or out.at[idx, "district"]
-        flags = set(filter(None, str(out.at[idx, "flags"] or "").split(";"))) - {"no_position", "commune_unknown"}
-        flags.add("commune_by_geocoder")
-        if any(h["match_status"] == "fuzzy" for h in hits):
-            flags.add("commune_fuzzy_match")
-        out.at[idx, "flags"] = ";".join(sorted(flags))
+        for col in ("commune", "commune_code", "commune_2025", "commune_2025_code", "district"):
+            out.at[idx, col] = hit[col] or out.at[idx, col]
+        drop = {"no_position", "commune_unknown", "commune_ambiguous"}
+        kept = set(filter(None, str(out.at[idx, "flags"] or "").split(";"))) - drop
+        out.at[idx, "flags"] = ";".join(sorted(kept | {"commune_from_address"}))
     return out
 
 
 def _fill_units(sites: gpd.GeoDataFrame, boundaries: str) -> gpd.GeoDataFrame:
     """Give user sites their legacy district, commune and 2025 commune from their position.
 
-    Rows placed from commune names keep the units the names resolved to (a commune's point lies in that
-    commune, and a 2025 name says nothing of the legacy commune).
+    Rows placed from commune names (``location_method`` ``commune_centroid``) keep the units the names
+    resolved to: the mean point of several communes may lie in none of them, and a 2025 name says nothing of
+    the legacy commune.
     """
     from vpgeo.geocoding import geocode
 
     geom = sites.geometry
     has = ~(geom.isna() | geom.is_empty)
     flags = sites["flags"].fillna("").astype(str) if "flags" in sites else pd.Series("", index=sites.index)
-    by_name = flags.str.contains("commune_by_geocoder", regex=False)
-    has &= ~by_name
+    method = sites["location_method"].astype(str) if "location_method" in sites else pd.Series("", index=sites.index)
+    has &= method.ne("commune_centroid").to_numpy()  # placed from names: the names decide the units
     if not has.any():
         return sites
     placed = geocode(gpd.GeoDataFrame(geometry=geom[has], crs=sites.crs), boundaries=boundaries)
@@ -265,7 +234,14 @@ def _judge(inputs: _Inputs, *, buffer_km: float, corridor_set: str | Sequence[st
     corr_m = to_metric(inputs.corridors, operation="report", warn=False)
     sites_m.attrs = dict(inputs.sites.attrs)
     corr_m.attrs = dict(inputs.corridors.attrs)
-    result = check_priority_rule(sites_m, corr_m, buffer_km=buffer_km, corridor_set=corridor_set, applies_to=applies_to)
+    result = check_priority_rule(
+        sites_m,
+        corr_m,
+        buffer_km=buffer_km,
+        corridor_set=corridor_set,
+        applies_to=applies_to,
+        boundaries=inputs.regions_from,  # type: ignore[arg-type]
+    )
     if inputs.sites.crs is not None:
         result.table = result.table.to_crs(inputs.sites.crs)  # the table comes back in the sites' own CRS
     embedded = getattr(result, "embedded_sites", None)  # the rule may say so itself; else the pipeline knows
@@ -277,9 +253,10 @@ def _judge(inputs: _Inputs, *, buffer_km: float, corridor_set: str | Sequence[st
 def fit_to_user_sites(result: RuleResult, *, source: str = "") -> RuleResult:
     """Make the targets and the coverage text speak of a user's own table, not of the embedded list.
 
-    A user's table is not the province's list, so the plan's province-wide targets are kept for reference
-    but not compared (``gap`` and ``share`` are None, ``compared`` False), and the statements describe the
-    table given. Changes ``result`` in place and returns it.
+    A user's table is not the province's list, so it is not compared with the plan's province-wide targets
+    (the rule gives none for it; any target a result still carries gets ``gap`` and ``share`` None and
+    ``compared`` False), and the statements describe the table given. Changes ``result`` in place and
+    returns it.
     """
     t = result.table
     kind = t["kind"].astype(str).str.upper() if "kind" in t else pd.Series("", index=t.index)
@@ -302,17 +279,33 @@ def fit_to_user_sites(result: RuleResult, *, source: str = "") -> RuleResult:
         "Quy tắc chỉ được kiểm tra cho các khu, cụm này."
     )
     cov["targets_note_en"] = (
-        "Your table is not the province's full list, so the plan's province-wide targets are listed for "
-        "reference and not compared with it."
+        "Your table is not the province's full list, so it is not compared with the plan's province-wide "
+        "targets (numbers of KCN and CCN, industrial land)."
     )
     cov["targets_note_vi"] = (
-        "Bảng của bạn không phải danh sách đầy đủ của tỉnh, nên các chỉ tiêu toàn tỉnh của quy hoạch chỉ "
-        "được nêu để tham khảo, không so sánh với bảng."
+        "Bảng của bạn không phải danh sách đầy đủ của tỉnh, nên không so sánh với các chỉ tiêu toàn tỉnh của "
+        "quy hoạch (số KCN, CCN, diện tích đất công nghiệp)."
     )
     return result
 
 
 # ------------------------------------------------------------------------------------------ writing
+
+
+def _with_access_names(table: pd.DataFrame, rule_table: pd.DataFrame) -> pd.DataFrame:
+    """``sites.csv``: ``nearest_access`` is an access id; its name goes beside it when the rule gives one.
+
+    The table never carries the ``region`` geometries (``lon``/``lat`` are the best point's); their size is
+    ``region_method`` and ``precision_m``.
+    """
+    out = table.drop(columns=[c for c in ("region", "geometry") if c in table.columns])
+    if "nearest_access_name" in rule_table.columns and "nearest_access_name" not in out.columns:
+        at = list(out.columns).index("nearest_access") + 1 if "nearest_access" in out.columns else len(out.columns)
+        out.insert(at, "nearest_access_name", rule_table["nearest_access_name"].reindex(out.index).to_numpy())
+    if "region_method" in rule_table.columns and "region_method" not in out.columns:
+        at = list(out.columns).index("precision_m") + 1 if "precision_m" in out.columns else len(out.columns)
+        out.insert(at, "region_method", rule_table["region_method"].reindex(out.index).to_numpy())
+    return out
 
 
 def _write_tables(out_dir: Path, result: RuleResult, table: pd.DataFrame) -> dict[str, Path]:
@@ -402,14 +395,19 @@ def _corridor_names(corridors: gpd.GeoDataFrame) -> dict[str, str]:
     return dict(zip(pairs["corridor_id"], pairs["name"], strict=True))
 
 
+def _units_source(boundaries: str | Path) -> str:
+    """The named boundaries for units and regions: a user polygon file draws the map, named units come from
+    the gazetteer's layers (``approx``)."""
+    return str(boundaries) if str(boundaries) in _NAMED_SOURCES else "approx"
+
+
 def _layers(boundaries: str | Path, chosen: gpd.GeoDataFrame, rings_km: Sequence[float]) -> dict[str, Any]:
     """Districts, 2025 communes and distance rings for the map, each loaded once."""
     from vpgeo.boundaries import load_communes
     from vpgeo.measure import corridor_rings
 
     districts = _load_boundaries(boundaries)
-    # a user polygon file draws the map; named units come from the gazetteer's layers
-    units_source = str(boundaries) if str(boundaries) in _NAMED_SOURCES else "approx"
+    units_source = _units_source(boundaries)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the districts' fallback warning has been given already
         communes = load_communes(vintage=2025, source=units_source)  # type: ignore[arg-type]
@@ -476,7 +474,8 @@ def build_report(
     corridor_set : str or sequence of str, optional
         ``"plan"`` for the embedded corridors; every priority corridor of a user file otherwise.
     boundaries : {"auto", "official", "approx"} or path
-        District polygons for the map, the ring clipping and the choropleth.
+        District polygons for the map, the ring clipping and the choropleth; a named source also gives the
+        2025 communes and districts the sites' regions are cut from (a polygon file: ``approx`` for those).
     tiles : {"none", "osm", "carto"}
         Basemap tiles (the only network reference of the map).
     force : bool
@@ -487,8 +486,10 @@ def build_report(
         Precision assumed for user coordinates that come without a ``precision_m`` column (flagged per
         row); ``None`` leaves them without one, which makes their verdicts ``uncertain``.
     place_by_commune : bool
-        Place user rows without coordinates at their commune's point (with that commune's precision); names
-        are read by the geocoder, so near spellings, former and 2025 names are placed too (flagged).
+        Place user rows without coordinates in their commune(s) (:func:`vpgeo.sites.prepare_sites`: names are
+        read by the geocoder, so near spellings, former and 2025 names are placed too, flagged; an address in
+        the commune column is read whole); the rule then gives each row its region (the communes' union, else
+        its district or the province) and a best point in it, with ``precision_m`` the region's radius.
     progress : callable, optional
         Called with a short description of each stage.
 
@@ -506,7 +507,13 @@ def build_report(
     say = progress or _quiet
     out_dir = check_out_dir(Path(out), force=force)
     say("reading the inputs")
-    inputs = _load_inputs(sites, corridors, point_precision_m=point_precision_m, place_by_commune=place_by_commune)
+    inputs = _load_inputs(
+        sites,
+        corridors,
+        point_precision_m=point_precision_m,
+        place_by_commune=place_by_commune,
+        regions_from=_units_source(boundaries),
+    )
     if not len(inputs.sites):
         _refuse_empty(inputs, sites, out_dir)
     corridor_set = _default_corridor_set(corridor_set, inputs)
@@ -517,7 +524,7 @@ def build_report(
     say("checking the rule")
     result = _judge(inputs, buffer_km=buffer_km, corridor_set=corridor_set, applies_to=applies_to)
     result.data["boundaries"] = dict(layers["districts"].attrs.get("provenance", {}))
-    table = sites_table(result)
+    table = _with_access_names(sites_table(result), result.table)
     files = _write_tables(out_dir, result, table)
     files |= _write_maps(out_dir, result, inputs, layers, tiles=tiles, png=png, say=say)
     say("writing report.html")
