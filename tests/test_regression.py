@@ -119,10 +119,6 @@ EXPECTED_CHANGES: dict[str, str] = {
 #: this value, so any further change fails.
 PINNED: dict[str, tuple[Any, str]] = {
     "corridors.rows": (15, _CT05 + ": 4 CT05 sections instead of 5"),
-    "access_points.rows": (
-        12,
-        _ACCESS + ": the Km 6 toll plaza and the estimated RR4 node out; CT.05 exits 1 and 7 and an RR5 point in",
-    ),
     "nb3.candidates.rows": (1620, _WOF + ": the random points are kept inside the new outlines"),
     # checked by hand: (105.62, 21.33) lies in Khai Quang ward (KCN Khai Quang, NE of Vĩnh Yên), 1.6 km from its
     # point and 2.1 km from Liên Bảo's; (105.45, 21.40) lies 390 m inside the new Sông Lô outline (precision
