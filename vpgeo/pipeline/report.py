@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from vpgeo.corridors import select_corridors
 from vpgeo.errors import InputError
 from vpgeo.rules import DEFAULT_APPLIES_TO, RuleResult, check_priority_rule
 
@@ -84,9 +85,13 @@ def _load_inputs(
     point_precision_m: float | None,
     place_by_commune: bool,
     regions_from: str = "approx",
+    corridor_set: str | Sequence[str] | None = None,
 ) -> _Inputs:
-    from vpgeo.datasets import load_corridors, load_sites
+    from vpgeo.datasets import load_sites
 
+    corr = _load_corridors(corridors)
+    if corridor_set is not None:
+        select_corridors(corr, corridor_set)  # a bad set fails before the sites and their boundaries load
     rejects = pd.DataFrame()
     from_file = sites is not None and not isinstance(sites, gpd.GeoDataFrame)
     if sites is None:
@@ -106,17 +111,22 @@ def _load_inputs(
         if place_by_commune:
             site_gdf = read_addresses(site_gdf)
         site_gdf.attrs["provenance"] = {"layer": "sites", "file": str(sites), "supplied_by": "user"}
-    if corridors is None:
-        corr = load_corridors()
-    elif isinstance(corridors, gpd.GeoDataFrame):
-        corr = corridors
-    else:
-        from vpgeo.corridors import read_corridor_file
-
-        corr = read_corridor_file(Path(corridors))
-        corr.attrs["provenance"] = {"layer": "corridors", "file": str(corridors), "supplied_by": "user"}
     embedded = is_embedded_sites(None if sites is None else site_gdf)
     return _Inputs(site_gdf, corr, rejects, from_file, corridors is not None, embedded, regions_from)
+
+
+def _load_corridors(corridors: str | Path | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if corridors is None:
+        from vpgeo.datasets import load_corridors
+
+        return load_corridors()
+    if isinstance(corridors, gpd.GeoDataFrame):
+        return corridors
+    from vpgeo.corridors import read_corridor_file
+
+    corr = read_corridor_file(Path(corridors))
+    corr.attrs["provenance"] = {"layer": "corridors", "file": str(corridors), "supplied_by": "user"}
+    return corr
 
 
 def _address_text(text: object) -> str:
@@ -500,7 +510,6 @@ def build_report(
     >>> sorted(res.files)
     ['compliance.json', 'compliance.md', 'index.html', 'report.html', 'sites.csv']
     """
-    from vpgeo.corridors import select_corridors
     from vpgeo.io import check_out_dir, write_rejects
     from vpgeo.report import report_html, sites_table
 
@@ -513,6 +522,7 @@ def build_report(
         point_precision_m=point_precision_m,
         place_by_commune=place_by_commune,
         regions_from=_units_source(boundaries),
+        corridor_set=corridor_set,
     )
     if not len(inputs.sites):
         _refuse_empty(inputs, sites, out_dir)
