@@ -133,3 +133,23 @@ def test_score_file_dataset_accepts_the_cli_defaults(client: Any, roads: Any, tm
         **none,
     )
     assert summary["rows_out"] == 300 and summary["excluded"] == {"no geometry": 1}
+
+
+def test_cli_scores_a_parquet_folder_into_a_folder_on_a_scheduler(client: Any, roads: Any, tmp_path: Path) -> None:
+    """#18: ``vpgeo score DIR --engine dask --scheduler ADDR --out DIR``: folder in, one file per partition out."""
+    from vpgeo.cli import main
+
+    cands = _candidates(600)
+    src = _write(cands, tmp_path / "in", 3)
+    roads.to_file(tmp_path / "roads.gpkg")
+    out = tmp_path / "scored"
+    argv = ["score", str(src), "--out", str(out), "--engine", "dask", "--scheduler", client.scheduler.address]
+    argv += ["--corridors", str(tmp_path / "roads.gpkg"), "--no-access-points", "--no-progress"]
+    assert main(argv) == 0
+    files = sorted(out.glob("*.parquet"))
+    assert len(files) == 3
+    got = pd.concat([pd.read_parquet(f) for f in files]).sort_values("_row").reset_index(drop=True)
+    local = score_candidates(cands, roads, access_points=False)
+    assert got["rank"].astype("Int64").tolist() == local["rank"].tolist()
+    assert main(argv) == 2  # a non-empty output folder is refused, never mixed
+    assert main([*argv[:3], str(tmp_path / "scored.csv"), *argv[4:]]) == 2  # a folder in needs a folder out

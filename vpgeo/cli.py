@@ -474,9 +474,23 @@ def _check_engine(engine: str) -> None:
         raise VpgeoError('--engine dask needs dask-geopandas: pip install "vpgeo[dask]" (or use --engine local)')
 
 
+def _dataset_out(args: argparse.Namespace) -> bool:
+    """True for the distributed path (a Parquet folder in, a folder out); refuses an unsafe output folder."""
+    if args.engine != "dask" or not (Path(args.input).is_dir() or not args.out.suffix):
+        return False
+    if args.out.suffix:
+        raise InputError("a Parquet folder is scored into a folder: --out without an extension", path=str(args.out))
+    if args.out.is_symlink() or (args.out.exists() and not args.out.is_dir()):
+        raise InputError("--out must be a new or empty folder (not a link or a file)", path=str(args.out))
+    if args.out.exists() and any(args.out.iterdir()):
+        raise InputError("the output folder is not empty; choose a new or empty folder for --out", path=str(args.out))
+    return True
+
+
 def _score(args: argparse.Namespace) -> int:
     _check_engine(args.engine)
-    with _out_files(args, args.out, args.rejects), _selected(args.input, args):
+    outs = (args.rejects,) if _dataset_out(args) else (args.out, args.rejects)
+    with _out_files(args, *outs), _selected(args.input, args):
         from vpgeo.pipeline.score import score_file
 
         summary = score_file(

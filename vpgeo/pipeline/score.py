@@ -542,7 +542,10 @@ def _rank_stage(stage: Path, out_dir: Path, parts: int, staged: pd.DataFrame, le
         "excluded": {str(k): int(v) for k, v in reasons.items()},
         "npartitions": parts,
         "output": str(out_dir),
-        "top": [{"rank": int(r), "distance_km": round_to(float(d), _EXACT_M), "score": float(sc)} for r, sc, d in top],
+        "top": [
+            {"rank": int(r), "distance_km": round_to(float(d), _EXACT_M), "score": round(float(sc), 3)}
+            for r, sc, d in top
+        ],
     }
 
 
