@@ -191,3 +191,13 @@ def test_pipeline_package_imports_lazily() -> None:
 def test_report_renderer_does_not_import_the_rules() -> None:
     # the renderer takes a rule result as an argument: no rules <-> report cycle
     assert _fresh("import sys, vpgeo.report; print('vpgeo.rules' in sys.modules)") == "False"
+
+
+def test_report_tables_keep_formula_looking_names_as_text(tmp_path: Path) -> None:
+    """#12 item 3: the report's sites.csv goes through the shared CSV writer (OWASP quoting), like every output."""
+    name = "=HYPERLINK(\"http://x\",\"y\") {{7*7}} <b>x</b>"
+    frame = pd.DataFrame({"Tên": [name, "+1+1"], "Loại": ["CCN", "CCN"], "Xã": ["Hội Thịnh", "Kim Long"]})
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    res = build_report(tmp_path / "out", sites=tmp_path / "mine.csv", boundaries="approx", png=False)
+    names = pd.read_csv(res.files["sites.csv"], encoding="utf-8-sig")["name"].tolist()
+    assert names == ["'" + name, "'+1+1"]  # quoted once, otherwise verbatim (no template evaluated: no 49)

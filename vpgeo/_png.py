@@ -20,6 +20,7 @@ import pandas as pd
 from vpgeo import _layers as _ly
 from vpgeo import _style as st
 from vpgeo._format import is_missing
+from vpgeo._output import atomic_write
 from vpgeo.crs import to_metric
 from vpgeo.errors import InputError
 
@@ -278,7 +279,7 @@ def render(path: Path, *, dpi: int, **layers: Any) -> Path:
     fig = draw(dpi=dpi, **layers)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.25)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.25))
     except OSError as exc:
         raise InputError(f"cannot write the PNG: {exc.strerror}", path=str(path)) from None
     return path

@@ -48,6 +48,7 @@ from vpgeo import _assets
 from vpgeo import _layers as _ly
 from vpgeo import _leaflet as _lf
 from vpgeo._layers import esc
+from vpgeo._output import write_text
 from vpgeo._version import __version__
 from vpgeo.errors import InputError
 
@@ -338,7 +339,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
         raise InputError("remote scripts remain: " + ", ".join(left), path=str(out))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page, encoding="utf-8")
+        write_text(out, page)  # atomic, a link at ``out`` replaced, never followed
     except OSError as exc:
         raise InputError(f"cannot write the map: {exc.strerror}", path=str(out)) from None
     return out

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from vpgeo._output import write_text
 from vpgeo.corridors import select_corridors
 from vpgeo.errors import InputError
 from vpgeo.rules import DEFAULT_APPLIES_TO, RuleResult, check_priority_rule
@@ -319,12 +320,14 @@ def _with_access_names(table: pd.DataFrame, rule_table: pd.DataFrame) -> pd.Data
 
 
 def _write_tables(out_dir: Path, result: RuleResult, table: pd.DataFrame) -> dict[str, Path]:
+    from vpgeo.io import write_table
     from vpgeo.report import compliance_markdown
 
+    # through the shared writers: atomic, never through a link, formula-looking text quoted in the CSV
     files = {name: out_dir / name for name in ("sites.csv", "compliance.json", "compliance.md")}
-    table.to_csv(files["sites.csv"], index=False, encoding="utf-8-sig")
-    files["compliance.json"].write_text(result.to_json() + "\n", encoding="utf-8")
-    files["compliance.md"].write_text(compliance_markdown(result), encoding="utf-8")
+    write_table(table, files["sites.csv"])
+    write_text(files["compliance.json"], result.to_json() + "\n")
+    write_text(files["compliance.md"], compliance_markdown(result))
     return files
 
 
@@ -541,7 +544,7 @@ def build_report(
     files["report.html"] = out_dir / "report.html"
     title = _USER_TITLE if result.coverage.get("scope") == "user" else _PLAN_TITLE
     html_text = report_html(result, table, has_png=png, corridor_names=_corridor_names(inputs.corridors), title=title)
-    files["report.html"].write_text(html_text, encoding="utf-8")
+    write_text(files["report.html"], html_text)
     written = write_rejects(inputs.rejects, out_dir / "rejects.csv") if len(inputs.rejects) else None
     if written is not None:
         files["rejects.csv"] = written
