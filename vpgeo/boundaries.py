@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 from functools import lru_cache
@@ -69,6 +70,15 @@ def _check_source(source: str) -> str:
 
 
 def _read_approx(layer: str) -> gpd.GeoDataFrame:
+    """The shipped approximate layer: parsed once per process, a fresh copy per call (callers may edit it)."""
+    cached = _parse_approx(layer)
+    out = cached.copy()
+    out.attrs = copy.deepcopy(cached.attrs)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _parse_approx(layer: str) -> gpd.GeoDataFrame:
     name = f"boundaries/{layer}_approximate.geojson"
     raw = json.loads(data_file(name).read_text(encoding="utf-8"))
     gdf = gpd.GeoDataFrame.from_features(raw["features"], crs=WGS84)
