@@ -16,7 +16,9 @@ file (``--import-mode=importlib``), so they read the active profile from ``hypot
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +84,51 @@ def data_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "vpgeo-cache"
     monkeypatch.setenv("VPGEO_DATA_DIR", str(d))
     return d
+
+
+# ------------------------------------------------------------------------------------- the real browser
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Any:
+    """Open headless Debian chromium, network off: ``with chromium("1400,900", *flags) as drv: ...``.
+
+    Skips when chromium, chromedriver or selenium is missing.
+    """
+    import shutil
+    import tempfile
+    from contextlib import contextmanager
+
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not CHROMIUM.exists() or not Path(driver_path).exists():
+        pytest.skip("needs /usr/bin/chromium and chromedriver (apt-get install chromium chromium-driver)")
+    pytest.importorskip("selenium")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    @contextmanager
+    def open_browser(window: str, *extra: str) -> Iterator[Any]:
+        profile = tempfile.mkdtemp(prefix="vpgeo-chromium-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = str(CHROMIUM)
+        for flag in (
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            f"--user-data-dir={profile}",
+            # Network off: every request goes to a dead proxy and no name resolves.
+            "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--window-size={window}", *extra,
+        ):  # fmt: skip
+            opts.add_argument(flag)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        drv = webdriver.Chrome(service=Service(driver_path), options=opts)
+        drv.set_page_load_timeout(60)
+        try:
+            yield drv
+        finally:
+            drv.quit()
+            shutil.rmtree(profile, ignore_errors=True)
+
+    return open_browser
