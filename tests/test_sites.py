@@ -504,3 +504,16 @@ def test_regions_are_not_written_with_the_sites(tmp_path: Path) -> None:
     doc = json.loads(write_sites_geojson(load_sites(), tmp_path / "s.geojson").read_text(encoding="utf-8"))
     assert "region" not in doc["features"][0]["properties"]
     assert doc["features"][0]["properties"]["region_method"]
+
+
+def test_prepare_sites_reads_an_address_in_the_commune_column() -> None:
+    """An address where a commune name was expected is read once as a whole address (same resolver)."""
+    from vpgeo.geocoding import resolve_commune
+
+    df = pd.DataFrame({"Tên": ["CCN Năm"], "Loại": ["CCN"], "Xã": ["xã Đạo Tú, huyện Tam Dương"]})
+    sites, rejects = prepare_sites(df, place_by_commune=True)
+    expected = resolve_commune("Đạo Tú", "Tam Dương")
+    assert len(sites) == 1 and len(rejects) == 0
+    row = sites.iloc[0]
+    assert row["commune_code"] == expected.commune_code and row["commune_2025_code"] == expected.commune_2025_code
+    assert "commune_from_address" in row["flags"] and "commune_unknown" not in row["flags"]

@@ -1119,18 +1119,9 @@ def _place_by_commune(
     flag when a name cannot be resolved. The codes returned let :func:`vpgeo.regions.site_regions` draw the
     region from the communes' polygons.
     """
-    from vpgeo.geocoding import match_name
-
-    hits: list[dict[str, Any]] = []
-    for name in _unique(n.strip() for n in re.split(r"[;,]", communes) if n.strip()):
-        m = match_name(name, district=district, mode="commune")
-        if m["match_status"] not in ("exact", "fuzzy", "historical") or not m["commune_2025_code"]:
-            flags.append("commune_ambiguous" if m["match_status"] == "ambiguous" else "commune_unknown")
-            return None, None, {}
-        flags.extend(
-            {"fuzzy": ["commune_fuzzy_match"], "historical": ["commune_former_name"]}.get(m["match_status"], [])
-        )
-        hits.append(m)
+    hits = _hits_by_name(communes, district, flags)
+    if hits is None and "," in communes:
+        hits = _hit_by_address(communes, district, flags)
     if not hits:
         return None, None, {}
     geom, precision = _mean_position(
@@ -1146,6 +1137,37 @@ def _place_by_commune(
         "district": ";".join(_unique(str(h["district"]) for h in hits if h["district"])) or None,
     }
     return geom, precision, codes
+
+
+_PLACED = ("exact", "fuzzy", "historical")
+
+
+def _hits_by_name(communes: str, district: str, flags: list[str]) -> list[dict[str, Any]] | None:
+    """Each name of a ``;``/``,`` separated list resolved as a commune; None (and a flag) if one is not."""
+    from vpgeo.geocoding import match_name
+
+    hits: list[dict[str, Any]] = []
+    for name in _unique(n.strip() for n in re.split(r"[;,]", communes) if n.strip()):
+        m = match_name(name, district=district, mode="commune")
+        if m["match_status"] not in _PLACED or not m["commune_2025_code"]:
+            flags.append("commune_ambiguous" if m["match_status"] == "ambiguous" else "commune_unknown")
+            return None
+        flags.extend(
+            {"fuzzy": ["commune_fuzzy_match"], "historical": ["commune_former_name"]}.get(m["match_status"], [])
+        )
+        hits.append(m)
+    return hits
+
+
+def _hit_by_address(text: str, district: str, flags: list[str]) -> list[dict[str, Any]] | None:
+    """A commune column holding an address ("xã Đạo Tú, huyện Tam Dương") read once as a whole address."""
+    from vpgeo.geocoding import match_name
+
+    m = match_name(text, district=district)
+    if m["match_status"] not in _PLACED or not m["commune_2025_code"] or not math.isfinite(float(m["lon"])):
+        return None
+    flags[:] = [f for f in flags if f not in ("commune_unknown", "commune_ambiguous")] + ["commune_from_address"]
+    return [m]
 
 
 def _mean_position(points: Sequence[Point], precisions: Sequence[float]) -> tuple[Point, float]:

@@ -17,7 +17,6 @@ resolver); every site's region (communes, district or province) and best point c
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from vpgeo._output import write_text
 from vpgeo.corridors import select_corridors
@@ -36,7 +34,6 @@ from vpgeo.rules import DEFAULT_APPLIES_TO, RuleResult, check_priority_rule
 __all__ = ["ReportResult", "build_report"]
 
 _NAMED_SOURCES = ("auto", "official", "approx")
-_PLACED = ("exact", "fuzzy", "historical")
 _EMBEDDED_SITES_FILE = "data/sites.geojson"
 _PLAN_TITLE = "Kiểm tra quy hoạch / Plan check"
 _USER_TITLE = "Kiểm tra quy tắc cho bảng của bạn / Rule check of your table"
@@ -109,8 +106,6 @@ def _load_inputs(
             point_precision_m=point_precision_m,
             place_by_commune=place_by_commune,
         )
-        if place_by_commune:
-            site_gdf = read_addresses(site_gdf)
         site_gdf.attrs["provenance"] = {"layer": "sites", "file": str(sites), "supplied_by": "user"}
     embedded = is_embedded_sites(None if sites is None else site_gdf)
     return _Inputs(site_gdf, corr, rejects, from_file, corridors is not None, embedded, regions_from)
@@ -128,50 +123,6 @@ def _load_corridors(corridors: str | Path | gpd.GeoDataFrame | None) -> gpd.GeoD
     corr = read_corridor_file(Path(corridors))
     corr.attrs["provenance"] = {"layer": "corridors", "file": str(corridors), "supplied_by": "user"}
     return corr
-
-
-def _address_text(text: object) -> str:
-    return "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text).strip()
-
-
-def read_addresses(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Place rows whose commune column holds an address ("xã Đạo Tú, huyện Tam Dương") rather than names.
-
-    :func:`vpgeo.sites.prepare_sites` places commune names (the one commune resolver: typos, former and 2025
-    names through :func:`vpgeo.geocoding.match_name`) and splits the column at commas, so an address leaves
-    its row unplaced (``commune_unknown``/``commune_ambiguous``). Such a row is read once more as a whole
-    address by the same geocoder; when placed it gets the commune's point, precision and codes (so its region
-    is the commune, see :func:`vpgeo.regions.site_regions`), ``location_method`` ``commune_centroid`` and the
-    flag ``commune_from_address``. Other rows are returned unchanged.
-    """
-    from vpgeo.geocoding import match_name
-
-    if "commune" not in sites.columns or not len(sites):
-        return sites
-    geom = sites.geometry
-    flags = sites["flags"].fillna("").astype(str) if "flags" in sites else pd.Series("", index=sites.index)
-    unplaced = (geom.isna() | geom.is_empty) & flags.str.contains("commune_unknown|commune_ambiguous")
-    todo = [i for i in sites.index[unplaced.to_numpy()] if "," in _address_text(sites.at[i, "commune"])]
-    if not todo:
-        return sites
-    out = sites.copy()
-    for col in ("commune_code", "commune_2025", "commune_2025_code", "district"):
-        out[col] = out[col].astype(object) if col in out.columns else None
-    for idx in todo:
-        hit = match_name(_address_text(out.at[idx, "commune"]), district=_address_text(out.at[idx, "district"]))
-        if hit["match_status"] not in _PLACED or not hit["commune_2025_code"] or not math.isfinite(hit["lon"]):
-            continue
-        out.loc[[idx], out.geometry.name] = gpd.GeoSeries(
-            [shapely.Point(hit["lon"], hit["lat"])], index=[idx], crs="EPSG:4326"
-        ).to_crs(out.crs)
-        out.at[idx, "precision_m"] = float(hit["precision_m"])
-        out.at[idx, "location_method"] = "commune_centroid"
-        for col in ("commune", "commune_code", "commune_2025", "commune_2025_code", "district"):
-            out.at[idx, col] = hit[col] or out.at[idx, col]
-        drop = {"no_position", "commune_unknown", "commune_ambiguous"}
-        kept = set(filter(None, str(out.at[idx, "flags"] or "").split(";"))) - drop
-        out.at[idx, "flags"] = ";".join(sorted(kept | {"commune_from_address"}))
-    return out
 
 
 def _fill_units(sites: gpd.GeoDataFrame, boundaries: str) -> gpd.GeoDataFrame:
