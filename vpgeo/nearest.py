@@ -61,8 +61,6 @@ IntArray = NDArray[np.intp]
 _CHUNK = 131_072  # points per batch: bounds the (chunk, 2k) temporaries to a few tens of MB
 #: Segments up to which a line is measured directly with GEOS (few short lines: no index pays).
 DIRECT_MAX = 32
-#: Segments from which a shapely STRtree over the segments beats the k-d tree (measured crossover).
-STRTREE_MIN = 12_000
 #: Segments from which runs of chords beat the plain k-d tree (measured crossover).
 CHUNKED_MIN = 10_000
 _RUN = 16  # segments per run of the chunked engine (measured best from 20k to 100k vertices)
@@ -465,8 +463,6 @@ def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: fl
         return _Direct(parts, labels)
     if method == "chunked":
         return _Chunked(parts, labels, _RUN)
-    if method == "direct":
-        return _Direct(parts, labels)
     if method == "strtree":
         return _TreeSegments(parts, labels)
     return _Segments(parts, labels, spacing)
@@ -487,9 +483,9 @@ class LineIndex:
     spacing_m : float, optional
         Sample spacing of the k-d tree engine; by default the median segment length. Any value gives exact
         results; it only trades tree size against candidates per point.
-    method : {"auto", "direct", "kdtree", "strtree"}
+    method : {"auto", "direct", "kdtree", "chunked", "strtree"}
         Engine per line; ``"auto"`` picks by segment count (measured crossovers :data:`DIRECT_MAX`,
-        :data:`STRTREE_MIN`). All are exact.
+        :data:`CHUNKED_MIN`); ``"strtree"`` is the reference. All are exact.
 
     Examples
     --------
