@@ -11,7 +11,7 @@ from pyproj import Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from vpgeo.errors import InputError
-from vpgeo.nearest import LineIndex, nearest_lines
+from vpgeo.nearest import CHUNKED_MIN, LineIndex, nearest_lines
 
 # Millimetre grid: GEOS itself divides by zero on sub-femtometre segments, which no road has.
 coord = st.integers(-5_000_000, 5_000_000).map(lambda v: v / 1000.0)
@@ -120,7 +120,7 @@ def _wiggly(rng: np.random.Generator, n: int, x0: float, y0: float) -> np.ndarra
     return np.column_stack([x0 + np.r_[0, np.cumsum(s * np.cos(h))], y0 + np.r_[0, np.cumsum(s * np.sin(h))]])
 
 
-@pytest.mark.parametrize("method", ["direct", "kdtree", "chunked", "strtree", "auto"])
+@pytest.mark.parametrize("method", ["direct", "quadtree", "kdtree", "chunked", "strtree", "auto"])
 def test_every_engine_is_exact_with_sections_and_a_bound(method: str) -> None:
     """Each engine equals shapely within 1 mm; sections (groups) report their nearest part; a bound flags
     what lies beyond it and never gives a wrong number."""
@@ -150,8 +150,9 @@ def test_auto_picks_by_vertex_density() -> None:
     rng = np.random.default_rng(2)
     few = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0]])
     mid = _wiggly(rng, 2000, 0, 0)
-    dense = shapely.get_coordinates(shapely.segmentize(LineString(mid), 2.0))
-    assert LineIndex([few, mid, dense]).methods == ["direct", "kdtree", "chunked"]
+    dense = shapely.get_coordinates(shapely.segmentize(LineString(mid), 0.5))
+    assert len(mid) - 1 < CHUNKED_MIN <= len(dense) - 1
+    assert LineIndex([few, mid, dense]).methods == ["direct", "quadtree", "chunked"]
     p = rng.uniform(-5000, 30000, (2000, 2))
     res = LineIndex([dense]).query(p)
     ref = shapely.distance(shapely.points(p), LineString(dense))
@@ -172,12 +173,38 @@ def test_default_workers_follow_the_environment(monkeypatch: pytest.MonkeyPatch)
     lines=st.lists(st.lists(st.tuples(coord, coord), min_size=2, max_size=120), min_size=1, max_size=3),
     pts=st.lists(st.tuples(coord, coord), min_size=1, max_size=30),
 )
-def test_chunked_engine_equals_shapely_on_random_lines(lines: list, pts: list) -> None:
-    """Runs of chords on zig-zag lines (large deviations from the chord) stay exact."""
+def test_chunked_and_quadtree_engines_equal_shapely_on_random_lines(lines: list, pts: list) -> None:
+    """Runs of chords on zig-zag lines (large deviations from the chord) and the quadtree's pruning (cells
+    of few points, repeated points, segments crossing cells) stay exact."""
     arrays = [np.array(ln, dtype=float) for ln in lines]
     p = np.array(pts, dtype=float)
-    res = LineIndex(arrays, method="chunked").query(p, per_line=True)
     geoms = [LineString(a) if len(np.unique(a, axis=0)) > 1 else Point(a[0]) for a in arrays]
     ref = np.column_stack([shapely.distance(shapely.points(p), g) for g in geoms])
-    assert res.per_line is not None
-    np.testing.assert_allclose(res.per_line, ref, rtol=0, atol=1e-6)
+    for method in ("chunked", "quadtree"):
+        res = LineIndex(arrays, method=method).query(p, per_line=True)
+        assert res.per_line is not None
+        np.testing.assert_allclose(res.per_line, ref, rtol=0, atol=1e-6)
+        near = LineIndex(arrays, method=method).query(p)
+        np.testing.assert_allclose(near.distance, ref.min(axis=1), rtol=0, atol=1e-6)
+
+
+def test_quadtree_is_exact_on_a_dense_curve_for_near_far_and_repeated_points() -> None:
+    """A 20 m-spaced wiggly line, points from on the line to 30 km away, 500 copies of one point (a cell that
+    cannot split), and a bound: every distance equals GEOS's and the lowest section wins exact ties."""
+    rng = np.random.default_rng(5)
+    line = shapely.get_coordinates(shapely.segmentize(LineString(_wiggly(rng, 1500, 0, 0)), 20.0))
+    on_line = line[rng.integers(0, len(line), 300)]
+    p = np.vstack(
+        [rng.uniform(-30_000, 60_000, (20_000, 2)), on_line, line[799:800], np.repeat([[1234.5, -678.9]], 500, axis=0)]
+    )
+    ref = shapely.distance(shapely.points(p), LineString(line))
+    res = LineIndex([line[:800], line[799:]], groups=[0, 0], method="quadtree").query(p, per_line=True)
+    assert res.per_line is not None and res.part is not None
+    assert np.abs(res.per_line[:, 0] - ref).max() < 1e-6
+    # the shared vertex 799 belongs to both sections: the tie goes to section 0
+    shared = np.flatnonzero((p == line[799]).all(axis=1))
+    assert shared.size and (res.part[shared, 0] == 0).all()
+    bounded = LineIndex([line], method="quadtree").query(p, max_distance=5_000.0)
+    assert bounded.beyond is not None
+    np.testing.assert_array_equal(bounded.beyond, ref > 5_000.0)
+    assert np.abs(bounded.distance[~bounded.beyond] - ref[~bounded.beyond]).max() < 1e-6

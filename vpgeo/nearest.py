@@ -42,7 +42,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +53,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
+from vpgeo._quadtree import QuadSegments, ZOrder
 from vpgeo.errors import InputError
 
 __all__ = ["LineIndex", "NearestResult", "default_workers", "nearest_lines", "point_segment_distance"]
@@ -61,10 +64,11 @@ IntArray = NDArray[np.intp]
 _CHUNK = 131_072  # points per batch: bounds the (chunk, 2k) temporaries to a few tens of MB
 #: Segments up to which a line is measured directly with GEOS (few short lines: no index pays).
 DIRECT_MAX = 32
-#: Segments from which runs of chords beat the plain k-d tree (measured crossover).
-CHUNKED_MIN = 10_000
+#: Segments from which runs of chords beat the quadtree (measured crossover, bench_nearest.py: the quadtree
+#: keeps every segment crossing a cell's Voronoi strips, too many on lines with sub-metre vertex spacing).
+CHUNKED_MIN = 50_000
 _RUN = 16  # segments per run of the chunked engine (measured best from 20k to 100k vertices)
-METHODS = ("auto", "direct", "kdtree", "chunked", "strtree")
+METHODS = ("auto", "direct", "quadtree", "kdtree", "chunked", "strtree")
 
 
 def default_workers() -> int:
@@ -454,18 +458,54 @@ class _Chunked:
         return dist, line
 
 
+class _Quad:
+    """Dense lines: a quadtree over the *points*, each cell keeping the segments that can be nearest to
+    one of its points (see :mod:`vpgeo._quadtree`); grows with the points, hardly with the vertices."""
+
+    def __init__(self, parts: list[FloatArray], labels: list[int]) -> None:
+        a, b, counts = _segment_arrays(parts)
+        self.segs = QuadSegments(a, b, np.repeat(np.asarray(labels, dtype=np.intp), counts))
+        self.size = self.segs.size
+
+    def query(
+        self, px: FloatArray, py: FloatArray, bound: float | None = None, workers: int = 1, zorder: Any = None
+    ) -> tuple[FloatArray, IntArray]:
+        """Exact distance and nearest label (lowest on ties; inf and -1 beyond ``bound``)."""
+        return self.segs.query(px, py, bound, zorder)
+
+
 def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: float | None) -> Any:
     """The engine for one line: measured fastest for its number of segments (see the module's notes)."""
     n_seg = sum(max(len(p) - 1, 1) for p in parts)
     if method == "auto":
-        method = "direct" if n_seg <= DIRECT_MAX else "chunked" if n_seg >= CHUNKED_MIN else "kdtree"
+        method = "direct" if n_seg <= DIRECT_MAX else "chunked" if n_seg >= CHUNKED_MIN else "quadtree"
     if method == "direct":
         return _Direct(parts, labels)
+    if method == "quadtree":
+        return _Quad(parts, labels)
     if method == "chunked":
         return _Chunked(parts, labels, _RUN)
     if method == "strtree":
         return _TreeSegments(parts, labels)
     return _Segments(parts, labels, spacing)
+
+
+def _ask(eng: Any, px: FloatArray, py: FloatArray, bound: float | None, threads: int, z: ZOrder | None) -> Any:
+    """One engine's answer; a quadtree gets the batch's Z order, a k-d tree the threads."""
+    if isinstance(eng, _Quad):
+        return eng.query(px, py, bound, 1, z)
+    return eng.query(px, py, bound, threads)
+
+
+@contextmanager
+def _pool(threads: int, engines: Sequence[Any]) -> Iterator[ThreadPoolExecutor | None]:
+    """Threads measuring lines side by side (numpy releases the GIL in the quadtree's array work)."""
+    n_quad = sum(isinstance(e, _Quad) for e in engines)
+    if threads < 2 or n_quad < 2:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=min(threads, n_quad)) as pool:
+        yield pool
 
 
 class LineIndex:
@@ -529,7 +569,7 @@ class LineIndex:
             labels = [int(i) for i in items for _ in self._shifted[i]]
             self._lines.append(_engine(parts, labels, method, spacing_m) if parts else None)
         self._polygons = [(int(i), poly) for i, (_, poly) in enumerate(parsed) if poly is not None]
-        self._all: _Segments | None = None
+        self._all: _Segments | _Quad | None = None
 
     @property
     def n_lines(self) -> int:
@@ -538,16 +578,24 @@ class LineIndex:
 
     @property
     def methods(self) -> list[str]:
-        """The engine each line uses (``"direct"``, ``"kdtree"``, ``"strtree"`` or ``"empty"``)."""
-        names = {_Direct: "direct", _Segments: "kdtree", _Chunked: "chunked", _TreeSegments: "strtree"}
+        """The engine each line uses (``"direct"``, ``"quadtree"``, ``"kdtree"``, ``"chunked"``, ``"strtree"``
+        or ``"empty"``)."""
+        names = {
+            _Direct: "direct",
+            _Quad: "quadtree",
+            _Segments: "kdtree",
+            _Chunked: "chunked",
+            _TreeSegments: "strtree",
+        }
         return [names[type(e)] if e is not None else "empty" for e in self._lines]
 
-    def _one_tree(self) -> _Segments | None:
-        """All lines in one k-d tree (answers "which line is nearest" with one query), when all use it."""
-        if self._all is None and self.methods and all(m in ("kdtree", "empty") for m in self.methods):
+    def _one_tree(self) -> _Segments | _Quad | None:
+        """All lines in one engine (answers "which line is nearest" with one search), when they allow it."""
+        kinds = set(self.methods) - {"empty"}
+        if self._all is None and kinds and (kinds == {"kdtree"} or kinds <= {"quadtree", "direct"}):
             parts = [p for i in range(len(self._shifted)) for p in self._shifted[i]]
             labels = [int(self._group[i]) for i in range(len(self._shifted)) for _ in self._shifted[i]]
-            self._all = _Segments(parts, labels, self._spacing)
+            self._all = _Segments(parts, labels, self._spacing) if kinds == {"kdtree"} else _Quad(parts, labels)
         return self._all
 
     def query(
@@ -575,7 +623,8 @@ class LineIndex:
         progress : callable, optional
             Called with the number of points finished after each batch.
         workers : int, optional
-            Threads of the k-d tree queries; default :func:`default_workers` (1 inside a dask task).
+            Threads: lines measured side by side and k-d tree queries; default :func:`default_workers`
+            (1 inside a dask task).
         """
         pts = np.asarray(points, dtype=np.float64)
         if pts.ndim != 2 or pts.shape[1] != 2:
@@ -590,37 +639,55 @@ class LineIndex:
         line = np.full(n, -1, dtype=np.intp)
         valid = np.asarray(np.isfinite(pts).all(axis=1), dtype=bool)
         one = None if per_line else self._one_tree()
-        for start in range(0, n, chunk_size):
-            sl = slice(start, min(start + chunk_size, n))
-            rows = np.flatnonzero(valid[sl]) + start
-            px, py = pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1]
-            if px.size and one is not None and one.size:
-                d, lab = one.query(px, py, max_distance, threads)
-                distance[rows], line[rows] = self._polygon_zero(px, py, d, lab, groups=True)
-            elif px.size:
-                dd, pp = self._per_line(px, py, max_distance, threads)
-                if table is not None and part is not None:
-                    table[rows], part[rows] = dd, pp
-                distance[rows], line[rows] = _reduce(dd)
-            if progress is not None:
-                progress(sl.stop - sl.start)
+        rows_all, zorder = self._order(pts, valid, one)
+        with _pool(threads if per_line else 1, self._lines) as pool:
+            for start in range(0, rows_all.size, chunk_size):
+                rows = rows_all[start : start + chunk_size]
+                z = None if zorder is None else zorder.batch(start, start + rows.size)
+                px, py = pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1]
+                if one is not None and one.size:
+                    d, lab = _ask(one, px, py, max_distance, threads, z)
+                    distance[rows], line[rows] = self._polygon_zero(px, py, d, lab, groups=True)
+                else:
+                    dd, pp = self._per_line(px, py, max_distance, threads, z, pool)
+                    if table is not None and part is not None:
+                        table[rows], part[rows] = dd, pp
+                    distance[rows], line[rows] = _reduce(dd)
+                if progress is not None:
+                    progress(rows.size)
+        if progress is not None and n > rows_all.size:
+            progress(n - rows_all.size)  # rows without coordinates: answered (NaN) at once
         return _result(distance, line, table, part, valid, max_distance)
 
+    def _order(self, pts: FloatArray, valid: NDArray[np.bool_], one: Any) -> tuple[IntArray, ZOrder | None]:
+        """The rows to measure, in Z order when a quadtree measures them (each batch then a compact patch
+        of the plane, as dense as the whole set), and that order."""
+        rows = np.flatnonzero(valid)
+        engines = [one] if one is not None else self._lines
+        if not rows.size or not any(isinstance(e, _Quad) for e in engines):
+            return rows, None
+        z = ZOrder.of(pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1])
+        return rows[z.order], z
+
     def _per_line(
-        self, px: FloatArray, py: FloatArray, bound: float | None, threads: int
+        self, px: FloatArray, py: FloatArray, bound: float | None, threads: int, zorder: ZOrder | None, pool: Any
     ) -> tuple[FloatArray, IntArray]:
         """(n, M) distances (inf beyond the bound, NaN for empty lines) and nearest items."""
         dd = np.full((px.size, self._m), np.nan)
         pp = np.full((px.size, self._m), -1, dtype=np.intp)
-        geo = None
-        for j, eng in enumerate(self._lines):
-            if eng is None:
-                continue
-            if isinstance(eng, _Segments | _Direct | _Chunked):
-                d, lab = eng.query(px, py, bound, threads)
-            else:
-                geo = shapely.points(px, py) if geo is None else geo
-                d, lab = eng.query_geoms(geo, bound)
+        geo = shapely.points(px, py) if any(isinstance(e, _TreeSegments) for e in self._lines) else None
+        jobs = [(j, eng) for j, eng in enumerate(self._lines) if eng is not None]
+
+        def one_line(job: tuple[int, Any]) -> tuple[FloatArray, IntArray]:
+            eng = job[1]
+            return (
+                eng.query_geoms(geo if geo is not None else shapely.points(px, py), bound)
+                if isinstance(eng, _TreeSegments)
+                else _ask(eng, px, py, bound, threads, zorder)
+            )
+
+        answers = pool.map(one_line, jobs) if pool is not None else map(one_line, jobs)
+        for (j, _), (d, lab) in zip(jobs, answers, strict=True):
             dd[:, j], pp[:, j] = d, lab
         for item, _ in self._polygons:
             j = int(self._group[item])
