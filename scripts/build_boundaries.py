@@ -392,7 +392,9 @@ def _precision_note(layer: str) -> str:
     prec = json.loads(MEASURED.read_text(encoding="utf-8")) if MEASURED.is_file() else {}
     allowance = prec.get("communes_legacy_oracle_allowance_m")
     if allowance is None:  # never measured: the fallback for every polygon
-        return "precision_m = its 2025 commune's; " + PRECISION_NOTE + " (inner edges between legacy communes unmeasured)"
+        return (
+            "precision_m = its 2025 commune's; " + PRECISION_NOTE + " (inner edges between legacy communes unmeasured)"
+        )
     return PRECISION_NOTE_LEGACY.format(allowance=allowance)
 
 
@@ -510,7 +512,7 @@ def _oracle_allowance(reference: Path, oracle: dict[str, Any], leg: gpd.GeoDataF
         for unit, geom in zip(ref[ref_key].astype(str), ref.geometry, strict=True):
             union = shapely.union_all([oracle[c] for c in members[unit] if c in oracle])
             worst = max(worst, _directed_distance(geom, union))
-        out[label] = int(math.ceil(worst))
+        out[label] = math.ceil(worst)
     return out
 
 
@@ -608,7 +610,9 @@ def measure(reference: Path, n_points: int = 20_000) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--measure", type=Path, help="reference folder to measure against (only the measured numbers are stored)")
+    ap.add_argument(
+        "--measure", type=Path, help="reference folder to measure against (only the measured numbers are stored)"
+    )
     ap.add_argument("--measure-only", action="store_true", help="measure the shipped files, do not rebuild")
     ap.add_argument(
         "--mirror",
