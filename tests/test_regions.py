@@ -109,6 +109,7 @@ def test_widened_legacy_approximation_contains_independent_polygons(reference_di
     polys = legacy[legacy.geom_type != "Point"].set_index("code")
     measured = json.loads(MEASURED.read_text(encoding="utf-8"))["communes_legacy"]
     assert sorted(measured) == sorted(polys.index)  # every polygon is measured, none falls back
+    assert (polys["precision_m"] == pd.Series(measured).reindex(polys.index)).all()
     oracle = _legacy_oracle(ref, legacy)
     assert len(oracle) == len(legacy) == 121
     assert set().union(*[set(ref.index[ref.geometry.within(g.buffer(1.0))]) for g in oracle.values()]) == set(
