@@ -18,8 +18,9 @@ The grid labels are polygonised, simplified as a coverage (shared edges stay sha
 2025 communes and districts.
 
 NEVER feed third-party boundary geometry (../shared/data/reference, ../shared/data/mirror) into this
-script: the shipped files must derive from the gazetteer only. ``--measure DIR`` only *prints* IoU
-against a reference folder after the files are written; nothing from it is stored.
+script: the shipped files must derive from the gazetteer only. ``--measure DIR`` prints IoU against a
+reference folder after the files are written and stores NUMBERS only (each unit's measured error, in metres)
+in ``data/boundaries/precision_measured.json``, which the next build uses for ``precision_m``.
 
 Usage::
 
@@ -70,6 +71,18 @@ PRECISION_NOTE = (
     "vietnam-3d-map 2025 communes, both ways, every 50 m), rounded up to 100 m; measured by "
     "`python scripts/build_boundaries.py --measure-only --measure ../shared/data/reference`"
 )
+PRECISION_NOTE_LEGACY = (
+    "precision_m = the widening that makes each legacy polygon contain the independent polygon of that commune "
+    "(vietnam63 communes, ≈2016; a commune merged since then: the union of its former communes): the largest "
+    "distance from that polygon (its outline every 20 m and its vertices) to ours, plus {allowance} m for "
+    "vietnam63's own error (the largest distance from an official outline, vietnam-3d-map 2025 communes and "
+    "dvhcvn districts, to vietnam63's union of the same communes), rounded up to 100 m; a commune drawn as a "
+    "Point (untrusted gazetteer point), or without a measurement, takes its 2025 commune's precision_m; "
+    "measured by `python scripts/build_boundaries.py --measure-only --measure ../shared/data/reference`"
+)
+# legacy communes: the independent oracle (≈2016, before the 2019/2024 mergers) and its sampling step
+LEGACY_REFERENCE = "vinhphuc_communes_vietnam63.geojson"
+LEGACY_STEP = 20.0
 VINTAGE_NOTE = "gazetteer vietnamadminunits 1.0.4 (2025 units; legacy units as of 30 June 2025)"
 
 
@@ -313,6 +326,7 @@ def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
     prec = json.loads(MEASURED.read_text(encoding="utf-8")) if MEASURED.is_file() else {}
     p_dis = prec.get("districts", {})
     p_new = prec.get("communes2025", {})
+    p_leg = prec.get("communes_legacy", {})
     dis = gazetteer.districts()
     dgeo = wof.geometry
     districts = gpd.GeoDataFrame(
@@ -354,9 +368,12 @@ def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
             "commune_2025": leg["commune_2025"],
             "source": "approximate",
             # No polygon without a trusted point: such communes are the gazetteer's fallback point.
-            # legacy outlines have no reference: their 2025 commune's measured error (inner edges unmeasured)
+            # A polygon: the widening measured to contain its independent polygon (--measure); without a
+            # measurement, its 2025 commune's outline error (which says nothing of the inner edges).
             "precision_m": [
-                p_new.get(c25, PRECISION_COMMUNES_M) if c in lgeo.index else int(n25.at[c25, "precision_m"])
+                p_leg.get(c, p_new.get(c25, PRECISION_COMMUNES_M))
+                if c in lgeo.index
+                else int(n25.at[c25, "precision_m"])
                 for c, c25 in zip(leg["code"], leg["commune_2025_code"], strict=True)
             ],
         },
@@ -367,6 +384,18 @@ def build(mirror: str | None = None) -> dict[str, gpd.GeoDataFrame]:
         crs=METRIC,
     )
     return {"districts": districts, "communes2025": communes, "communes_legacy": legacy}
+
+
+def _precision_note(layer: str) -> str:
+    if layer != "communes_legacy":
+        return PRECISION_NOTE
+    prec = json.loads(MEASURED.read_text(encoding="utf-8")) if MEASURED.is_file() else {}
+    allowance = prec.get("communes_legacy_oracle_allowance_m")
+    if allowance is None:  # never measured: the fallback for every polygon
+        return (
+            "precision_m = its 2025 commune's; " + PRECISION_NOTE + " (inner edges between legacy communes unmeasured)"
+        )
+    return PRECISION_NOTE_LEGACY.format(allowance=allowance)
 
 
 def _metadata(layer: str) -> dict[str, Any]:
@@ -395,7 +424,7 @@ def _metadata(layer: str) -> dict[str, Any]:
         "licence_url": "https://whosonfirst.org/docs/licenses/",
         "vintage": VINTAGE_NOTE,
         "method": method,
-        "precision": PRECISION_NOTE,
+        "precision": _precision_note(layer),
         "built_by": "scripts/build_boundaries.py",
         "official_alternative": "vpgeo data fetch districts-dvhcvn / communes2025-vietnam3dmap",
     }
@@ -435,6 +464,87 @@ def _random_points(outline: Any, n: int, seed: int = 0) -> np.ndarray:
     return np.array(pts[:n])
 
 
+def _directed_distance(src: Any, dst: Any, step: float = LEGACY_STEP) -> float:
+    """How far ``src`` reaches out of ``dst`` (m): the widening of ``dst`` that contains ``src``, as a bound.
+
+    The farthest point of a polygon from another lies on its outline: sampled every ``step`` m and at its
+    vertices; a point between two samples is at most ``step / 2`` farther, which is added.
+    """
+    line = src.boundary
+    pts = shapely.line_interpolate_point(line, np.arange(0.0, line.length, step))
+    pts = np.concatenate([pts, shapely.points(shapely.get_coordinates(src))])
+    return float(shapely.distance(pts, dst).max()) + step / 2
+
+
+def _legacy_oracle(reference: Path, leg: gpd.GeoDataFrame) -> dict[str, Any]:
+    """Each legacy commune's independent polygon: vietnam63's commune of its name in its district, or the
+    union of the former communes merged into it (``data/facts/commune_mergers.csv``). Oracle only."""
+    from vpgeo.boundaries import load_mergers
+    from vpgeo.text import key
+
+    ref = gpd.read_file(reference / LEGACY_REFERENCE).to_crs(METRIC)
+    rk = np.array([key(n) for n in ref["commune_vn"]])
+    rd = np.array([key(n) for n in ref["district_vn"]])
+    merged = load_mergers().groupby("code")["merged_name"].agg(list)
+    out: dict[str, Any] = {}
+    used = np.zeros(len(ref), dtype=bool)
+    for code, name, district in zip(leg["code"], leg["name"], leg["district"], strict=True):
+        names = {key(name)} | {key(n) for n in merged.get(code, [])}
+        hit = (rd == key(district)) & np.isin(rk, sorted(names))
+        if hit.any():
+            out[str(code)] = shapely.union_all(ref.geometry.to_numpy()[hit])
+        used |= hit
+    print(f"{LEGACY_REFERENCE}: {len(out)} of {len(leg)} legacy communes matched, {int((~used).sum())} polygons unused")
+    return out
+
+
+def _oracle_allowance(reference: Path, oracle: dict[str, Any], leg: gpd.GeoDataFrame) -> dict[str, int]:
+    """vietnam63's own error where a better oracle exists: the largest distance (m, rounded up) from an
+    official outline to vietnam63's union of the same legacy communes (2025 communes, districts)."""
+    out = {}
+    for label, ref_name, ref_key, col in (
+        ("communes2025_vietnam3dmap", "vinhphuc_communes2025_vietnam3dmap.geojson", "id", "commune_2025_code"),
+        ("districts_dvhcvn", "vinhphuc_districts_dvhcvn.geojson", "level2_id", "district_code"),
+    ):
+        ref = gpd.read_file(reference / ref_name).to_crs(METRIC)
+        members = leg.groupby(col)["code"].agg(list)
+        worst = 0.0
+        for unit, geom in zip(ref[ref_key].astype(str), ref.geometry, strict=True):
+            union = shapely.union_all([oracle[c] for c in members[unit] if c in oracle])
+            worst = max(worst, _directed_distance(geom, union))
+        out[label] = math.ceil(worst)
+    return out
+
+
+def _measure_legacy(reference: Path) -> dict[str, Any]:
+    """Per legacy polygon: the widening that contains its independent polygon, plus the oracle's own error."""
+    ours = gpd.read_file(OUT / "communes_legacy_approximate.geojson").to_crs(METRIC)
+    for col in ("code", "commune_2025_code", "district_code"):
+        ours[col] = ours[col].astype(str)
+    oracle = _legacy_oracle(reference, ours)
+    allowance = _oracle_allowance(reference, oracle, ours)
+    extra = max(allowance.values())
+    per_code, raw = {}, []
+    for code, geom in zip(ours["code"], ours.geometry, strict=True):
+        if geom.geom_type == "Point" or code not in oracle:  # no polygon: nothing to widen
+            continue
+        raw.append(_directed_distance(oracle[code], geom))
+        per_code[code] = int(math.ceil((raw[-1] + extra) / 100) * 100)
+    print(
+        f"communes_legacy: {len(per_code)} polygons; reach of the independent polygon out of ours median "
+        f"{np.median(raw):.0f} m, max {max(raw):.0f} m; oracle allowance {extra} m ({allowance})"
+    )
+    return {
+        "communes_legacy": per_code,
+        "communes_legacy_oracle_allowance_m": extra,
+        "communes_legacy_oracle_allowance_by_reference_m": allowance,
+        "communes_legacy_statistic": (
+            "largest distance from the vietnam63 polygon (every 20 m + vertices, + 10 m) to ours, "
+            "plus the oracle allowance, rounded up to 100 m"
+        ),
+    }
+
+
 def measure(reference: Path, n_points: int = 20_000) -> dict[str, float]:
     """Print, against a reference folder (oracle only, nothing stored): outline errors, and for ``n_points``
     uniform random points inside the province the geocoder's district right %, 2025 commune right %,
@@ -468,8 +578,12 @@ def measure(reference: Path, n_points: int = 20_000) -> dict[str, float]:
             f"{layer}: IoU min {min(ious):.3f} mean {np.mean(ious):.3f}; outline distance p99 max over units "
             f"{max(p99):.0f} m (median {np.median(p99):.0f} m), max {max(mx):.0f} m"
         )
+    measured.update(_measure_legacy(reference))
     measured["statistic"] = "largest outline distance (both ways, every 50 m), rounded up to 100 m"
-    measured["against"] = "dvhcvn districts @ 4b1b6b59, vietnam-3d-map 2025 communes @ dc6095c4 (numbers only)"
+    measured["against"] = (
+        "dvhcvn districts @ 4b1b6b59, vietnam-3d-map 2025 communes @ dc6095c4, "
+        "vietnam63 communes @ 90ac14b5 (legacy communes; numbers only)"
+    )
     MEASURED.write_text(json.dumps(measured, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {MEASURED.relative_to(ROOT)} (per-unit precision; rebuild to apply it)")
     province = gpd.read_file(reference / "vinhphuc_province_dvhcvn.geojson").to_crs(METRIC).geometry.union_all()
@@ -496,7 +610,9 @@ def measure(reference: Path, n_points: int = 20_000) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--measure", type=Path, help="reference folder to measure against (nothing from it is stored)")
+    ap.add_argument(
+        "--measure", type=Path, help="reference folder to measure against (only the measured numbers are stored)"
+    )
     ap.add_argument("--measure-only", action="store_true", help="measure the shipped files, do not rebuild")
     ap.add_argument(
         "--mirror",

@@ -75,6 +75,9 @@ EXPECTED_CHANGES: dict[str, str] = {
     "nb2.rule": _REGIONS + " (the precision_policy text)",
     "nb4.table.distance_km": _REGIONS,
     "nb4.table.uncertainty_m": _REGIONS,
+    "nb4.table.within_buffer": _REGIONS
+    + "; a commune's region is its 2025 commune ∩ its legacy polygon widened by a measured containment bound"
+    + " (KCN Ứng viên A, Xã Đạo Tú: yes; vietnam63's Đạo Tú lies within 2.8 km of CT.05)",
     "cli.report.compliance.counts": _REGIONS + "; per-corridor verdict counts added (per_corridor)",
     "cli.report.sites_csv.distance_km": _REGIONS + "; " + _CT05 + "; rounded to what uncertainty_m supports",
     "cli.report.sites_csv.nearest_corridor": _REGIONS + "; " + _CT05,

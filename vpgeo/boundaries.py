@@ -10,7 +10,9 @@ Two vintages:
 ``scripts/build_boundaries.py``: the districts are Who's On First's (CC0; "Data from Who's On First",
 https://whosonfirst.org/docs/licenses/), derived from pinned files; the communes are an area-balanced
 power diagram of the gazetteer's points inside them. Each feature's ``precision_m`` is its outline's
-measured error bound (the largest distance to the official outline). Everything is labelled
+measured error bound (the largest distance to the official outline); for a legacy commune, which has no
+official outline, it is the widening measured to make the polygon contain an independent polygon of that
+commune, plus an allowance for that polygon's own error (a Point row: its 2025 commune's). Everything is labelled
 ``approximate`` in its ``source`` column and provenance. ``source="auto"`` (default) uses the official
 layer when it is cached or can be downloaded, else the approximation with one warning per process (also
 when the cache folder cannot be written). Every layer is a GeoDataFrame in EPSG:4326 with a

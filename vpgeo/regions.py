@@ -6,9 +6,9 @@ point; :func:`site_regions` turns that into the region the site must lie in (met
 - a surveyed, published or user point → the disc of its ``precision_m`` about the point;
 - a user polygon → the polygon;
 - "in commune(s) X" → the union of those communes: each legacy commune lies inside its 2025 commune, so the
-  region is the 2025 commune widened by its ``precision_m`` (optionally intersected with the legacy
-  approximation widened by its ``precision_m``, see ``intersect_legacy``); a 2025 commune alone → that
-  commune widened;
+  region is the 2025 commune widened by its ``precision_m``, intersected with the legacy approximation
+  widened by its ``precision_m`` (the shipped one is measured to contain an independent polygon of the
+  commune, see ``intersect_legacy``); a 2025 commune alone → that commune widened;
 - a district only → the district widened by its ``precision_m``; nothing → the province (all districts).
 
 Each site keeps a best point inside its region (for display and scoring) and ``precision_m`` becomes the
@@ -93,7 +93,7 @@ class _Layers:
     districts: dict[str, BaseGeometry]  # folded name and short name → widened polygon
     province: BaseGeometry | None
     source_2025: str
-    intersect_legacy: bool = False
+    intersect_legacy: bool = True
 
 
 def _widened(layer: gpd.GeoDataFrame, what: str) -> list[BaseGeometry]:
@@ -106,7 +106,7 @@ def _layers(
     communes_legacy: gpd.GeoDataFrame | None,
     communes_2025: gpd.GeoDataFrame | None,
     districts: gpd.GeoDataFrame | None,
-    intersect_legacy: bool = False,
+    intersect_legacy: bool = True,
 ) -> _Layers:
     legacy: dict[str, tuple[BaseGeometry | None, str]] = {}
     if communes_legacy is not None and len(communes_legacy):
@@ -240,7 +240,7 @@ def site_regions(
     communes_2025: gpd.GeoDataFrame | None,
     districts: gpd.GeoDataFrame | None,
     *,
-    intersect_legacy: bool = False,
+    intersect_legacy: bool = True,
 ) -> gpd.GeoDataFrame:
     """Give every site the region it must lie in, a best point inside it and ``precision_m`` = its radius.
 
@@ -253,11 +253,13 @@ def site_regions(
         Boundary layers (e.g. :func:`vpgeo.boundaries.load_communes` / ``load_districts``) with ``code``
         (districts: ``name``/``short``), ``precision_m`` and, for legacy communes, ``commune_2025_code``.
     intersect_legacy : bool
-        Intersect each 2025 commune with the legacy commune's approximation widened by its ``precision_m``:
-        tighter, but only as sound as that precision. Off by default: the shipped legacy approximation
-        misses a held-out polygon of former Hợp Thịnh (in Xã Hội Thịnh) by about 0.5 km, so its
-        ``precision_m`` is not yet a bound everywhere. A legacy commune known only to its 2025 commune, or
-        not in the 2025 layer, uses the legacy approximation alone.
+        Intersect each 2025 commune with the legacy commune's polygon widened by its ``precision_m``
+        (default): tighter, and as sound as that precision. The shipped approximation's ``precision_m`` is
+        measured per legacy commune to make it contain an independent polygon of the commune (the union of
+        its former communes for a merged one), plus an allowance for that polygon's own error (see
+        ``scripts/build_boundaries.py``); a legacy commune drawn as a Point has no polygon and is not
+        intersected. ``False``: the 2025 commune alone. A legacy commune not in the 2025 layer uses the
+        legacy polygon alone.
 
     Returns
     -------
@@ -314,7 +316,7 @@ def sites_with_regions(
 
     ``boundaries`` chooses the 2025 communes and the districts (``official`` from the pinned download,
     ``approx`` the shipped approximation, ``auto`` official when available); legacy communes are always the
-    shipped approximation.
+    shipped approximation, intersected with the 2025 commune (see ``intersect_legacy``).
     """
     from vpgeo.boundaries import load_communes, load_districts
 
