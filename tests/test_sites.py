@@ -181,10 +181,24 @@ def test_sites_placed_from_2025_or_cross_district_sources() -> None:
 
 
 def test_district_only_sites_keep_their_district(sites: gpd.GeoDataFrame) -> None:
-    row = _by_id(sites, "KCN-SONGLO1")
-    assert row["district"] == "Huyện Sông Lô"
+    row = _by_id(sites, "KCN-TAMDUONG2-A")
+    assert row["district"] == "Huyện Tam Dương"
     assert row["location_method"] == "none"
-    assert pd.isna(_by_id(sites, "KCN-KIMHOA")["district"])
+    # KCN Kim Hoa: the pages give its district (Honda Vietnam's plant in Phúc Yên), not its ward
+    kim_hoa = _by_id(sites, "KCN-KIMHOA")
+    assert kim_hoa["district"] == "Thành phố Phúc Yên" and kim_hoa["location_method"] == "none"
+    assert pd.isna(_by_id(sites, "KCN-YENBINH")["district"])
+
+
+def test_site_placed_from_its_2025_commune() -> None:
+    # the page names only the 2025 commune Sông Lô for KCN Sông Lô I: the legacy communes the facts list must
+    # be exactly those merged into it (per the gazetteer), so the region is the 2025 commune and no more
+    s = build_sites().set_index("site_id")
+    assert s.loc["KCN-SONGLO1", "commune_2025"] == "Xã Sông Lô"
+    assert s.loc["KCN-SONGLO1", "location_method"] == "commune_centroid"
+    c = legacy_communes()
+    merged = set(c.loc[c["commune_2025"] == "Xã Sông Lô", "name"])
+    assert set(s.loc["KCN-SONGLO1", "commune"].split(";")) == merged
 
 
 def test_output_column_order(sites: gpd.GeoDataFrame) -> None:
@@ -222,10 +236,10 @@ def test_load_sites_reads_provenance() -> None:
     # with regions (default) every site has one and a point inside it; the facts alone leave 'none' unplaced
     assert s["region"].notna().all() and s.geometry.notna().all()
     raw = load_sites(regions=False)
-    # 15 facts rows name neither a point nor a commune (counted from the facts table itself)
+    # 14 facts rows name neither a point nor a commune (counted from the facts table itself)
     facts = pd.read_csv(FACTS, dtype=str, keep_default_na=False)
     unplaced = int(((facts["lon"] == "") & (facts["communes"] == "")).sum())
-    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == unplaced == 15
+    assert raw.geometry.isna().sum() == (raw["location_method"] == "none").sum() == unplaced == 14
     assert set(s.loc[raw["location_method"] == "none", "region_method"]) == {"district", "province"}
 
 
