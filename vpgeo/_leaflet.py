@@ -81,7 +81,7 @@ class Page(Figure):
     """The HTML page of a vpgeo map: charset first, an escaped ``<title>``, and safe parts (see module doc)."""
 
     _template = Template(
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         "<title>{{ this.title_html }}</title>\n"
         "{{ this.header.render(**kwargs) }}\n</head>\n<body>\n{{ this.html.render(**kwargs) }}\n</body>\n"
         "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n</html>\n"

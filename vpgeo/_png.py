@@ -237,8 +237,15 @@ def _frame(cv: _Canvas) -> None:
     ax.annotate("N ↑", (0.97, 0.96), xycoords="axes fraction", ha="right", va="top", fontsize=12, weight="bold")
 
 
-def draw(*, sites: gpd.GeoDataFrame | None, corridors: gpd.GeoDataFrame | None,
-         districts: gpd.GeoDataFrame | None, rings: gpd.GeoDataFrame | None, title: str | None, dpi: int) -> Any:
+def draw(
+    *,
+    sites: gpd.GeoDataFrame | None,
+    corridors: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | None,
+    rings: gpd.GeoDataFrame | None,
+    title: str | None,
+    dpi: int,
+) -> Any:
     """The matplotlib Figure of the map (Agg canvas attached), not yet saved."""  # fmt: skip
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -19,10 +19,12 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
 
 from vpgeo.errors import CRSError, CRSWarning
 
@@ -35,6 +37,7 @@ __all__ = [
     "WGS84",
     "CRSWarning",
     "check_crs",
+    "metric_xy",
     "to_metric",
     "to_wgs84",
 ]
@@ -147,6 +150,43 @@ def to_metric(data: G, *, operation: str, crs: str = METRIC, warn: bool = True) 
             stacklevel=3,
         )
     return data.to_crs(target)
+
+
+def metric_xy(data: gpd.GeoSeries | gpd.GeoDataFrame, *, operation: str, crs: str = METRIC) -> NDArray[np.float64]:
+    """The (N, 2) metric x, y of point geometries (NaN for missing or empty ones), without new geometries.
+
+    The same gate and the same PROJ transformation as :func:`to_metric` (so the same numbers to the last bit),
+    for points only: a million points reprojected in a third of the time ``to_crs`` takes to build new
+    geometries. Large inputs are transformed in two halves side by side (PROJ releases the GIL).
+    """
+    import shapely
+
+    src = check_crs(data.crs, operation=operation, argument="data.crs")
+    target = CRS.from_user_input(crs)
+    if target.to_epsg() not in METRIC_CRSES:
+        raise CRSError(f"crs: {crs!r} is not one of vpgeo's metric CRSes (EPSG:5897, EPSG:32648)")
+    geoms = data.geometry.to_numpy() if isinstance(data, gpd.GeoDataFrame) else data.to_numpy()
+    types = shapely.get_type_id(geoms)
+    if not np.all((types == 0) | (types == -1)):
+        raise CRSError(f"{operation}: metric_xy takes points only; use to_metric for other geometries")
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for None and empty points
+    if src.to_epsg() != target.to_epsg():
+        x, y = _transform(Transformer.from_crs(src, target, always_xy=True), x, y)
+    return np.column_stack([x, y])
+
+
+def _transform(tr: Transformer, x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[Any, Any]:
+    """``tr.transform(x, y)``, in two halves on two threads when the input is large."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vpgeo.nearest import default_workers
+
+    if len(x) < 200_000 or default_workers() < 2:
+        return tr.transform(x, y)
+    half = len(x) // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(lambda sl: tr.transform(x[sl], y[sl]), (slice(0, half), slice(half, None))))
+    return np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
 
 
 def to_wgs84(data: G, *, operation: str = "display") -> G:

@@ -345,7 +345,6 @@ def save_map(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-
 def save_png(
     path: str | os.PathLike[str],
     *,

@@ -213,18 +213,54 @@ class CorridorSet:
         is_point = ~missing & (shapely.get_type_id(geoms) == 0)
         if is_point.any():
             xy = np.column_stack([shapely.get_x(geoms[is_point]), shapely.get_y(geoms[is_point])])
-            res = self.index.query(xy, per_line=True, max_distance=max_distance_m, workers=workers, progress=progress)
-            assert res.per_line is not None and res.part is not None
-            table[is_point], section[is_point] = res.per_line, res.part
-            if beyond is not None and res.beyond is not None:
-                beyond[is_point] = res.beyond
+            self._lines_at(xy, is_point, table, section, beyond, max_distance_m, workers, progress)
         other = ~missing & ~is_point
         if other.any():
             self._measure_shapes(geoms, other, table, section, beyond, max_distance_m)
             if progress is not None:
                 progress(int(other.sum()))
-        access_m, access_idx = self._access(geoms, missing, workers)
+        ok = ~missing
+        access_m, access_idx = self._access(shapely.get_coordinates(shapely.point_on_surface(geoms[ok])), ok, workers)
         return Measurement(table, section, beyond, access_m, access_idx)
+
+    def measure_points(
+        self,
+        xy: NDArray[np.float64],
+        *,
+        max_distance_m: float | None = None,
+        workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Measurement:
+        """:meth:`measure` of metric point coordinates, shape (N, 2) (a NaN row: no geometry), the fast path
+        for points: no geometry objects at all (see :func:`vpgeo.crs.metric_xy`)."""
+        n, m = len(xy), len(self.ids)
+        table = np.full((n, m), np.nan)
+        section = np.full((n, m), -1, dtype=np.intp)
+        beyond = np.zeros((n, m), dtype=bool) if max_distance_m is not None else None
+        ok = np.asarray(np.isfinite(xy).all(axis=1), dtype=bool)
+        self._lines_at(xy[ok], ok, table, section, beyond, max_distance_m, workers, progress)
+        if progress is not None and not ok.all():
+            progress(int((~ok).sum()))
+        access_m, access_idx = self._access(xy[ok], ok, workers)
+        return Measurement(table, section, beyond, access_m, access_idx)
+
+    def _lines_at(
+        self,
+        xy: NDArray[np.float64],
+        rows: NDArray[np.bool_],
+        table: NDArray[np.float64],
+        section: NDArray[np.intp],
+        beyond: NDArray[np.bool_] | None,
+        bound: float | None,
+        workers: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """Exact distances of points ``xy`` (rows ``rows`` of the tables) to every corridor."""
+        res = self.index.query(xy, per_line=True, max_distance=bound, workers=workers, progress=progress)
+        assert res.per_line is not None and res.part is not None
+        table[rows], section[rows] = res.per_line, res.part
+        if beyond is not None and res.beyond is not None:
+            beyond[rows] = res.beyond
 
     def _measure_shapes(
         self,
@@ -250,15 +286,14 @@ class CorridorSet:
                 beyond[idx, j] = far
 
     def _access(
-        self, geoms: NDArray[Any], missing: NDArray[np.bool_], workers: int | None
+        self, rep: NDArray[np.float64], ok: NDArray[np.bool_], workers: int | None
     ) -> tuple[NDArray[np.float64] | None, NDArray[np.intp] | None]:
-        """Nearest access point: exact for points, from the representative point of other shapes."""
+        """Nearest access point of the rows ``ok`` (at ``rep``: the point itself, or the representative point
+        of another shape); ties within :data:`TIE_M` go to the lowest id."""
         if self.access_tree is None:
             return None, None
-        n = len(geoms)
+        n = len(ok)
         access_m, access_idx = np.full(n, np.nan), np.full(n, -1, dtype=np.intp)
-        ok = ~missing
-        rep = shapely.get_coordinates(shapely.point_on_surface(geoms[ok]))
         if len(rep):
             k = min(4, len(self.access_ids))
             d, i = self.access_tree.query(rep, k=k, workers=default_workers() if workers is None else workers)

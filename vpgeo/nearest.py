@@ -44,7 +44,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +61,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
 
 _CHUNK = 131_072  # points per batch: bounds the (chunk, 2k) temporaries to a few tens of MB
+_MIN_JOB = 32_768  # points per quadtree job at least: its top levels are then a small share of its work
 #: Segments up to which a line is measured directly with GEOS (few short lines: no index pays).
 DIRECT_MAX = 32
 #: Segments from which runs of chords beat the quadtree (measured crossover, bench_nearest.py: the quadtree
@@ -497,17 +497,6 @@ def _ask(eng: Any, px: FloatArray, py: FloatArray, bound: float | None, threads:
     return eng.query(px, py, bound, threads)
 
 
-@contextmanager
-def _pool(threads: int, engines: Sequence[Any]) -> Iterator[ThreadPoolExecutor | None]:
-    """Threads measuring lines side by side (numpy releases the GIL in the quadtree's array work)."""
-    n_quad = sum(isinstance(e, _Quad) for e in engines)
-    if threads < 2 or n_quad < 2:
-        yield None
-        return
-    with ThreadPoolExecutor(max_workers=min(threads, n_quad)) as pool:
-        yield pool
-
-
 class LineIndex:
     """M polylines prepared for exact nearest-distance queries from many points.
 
@@ -640,21 +629,18 @@ class LineIndex:
         valid = np.asarray(np.isfinite(pts).all(axis=1), dtype=bool)
         one = None if per_line else self._one_tree()
         rows_all, zorder = self._order(pts, valid, one)
-        with _pool(threads if per_line else 1, self._lines) as pool:
-            for start in range(0, rows_all.size, chunk_size):
-                rows = rows_all[start : start + chunk_size]
-                z = None if zorder is None else zorder.batch(start, start + rows.size)
-                px, py = pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1]
-                if one is not None and one.size:
-                    d, lab = _ask(one, px, py, max_distance, threads, z)
-                    distance[rows], line[rows] = self._polygon_zero(px, py, d, lab, groups=True)
-                else:
-                    dd, pp = self._per_line(px, py, max_distance, threads, z, pool)
-                    if table is not None and part is not None:
-                        table[rows], part[rows] = dd, pp
-                    distance[rows], line[rows] = _reduce(dd)
-                if progress is not None:
-                    progress(rows.size)
+        engines = [one] if one is not None else self._lines
+        for rows, px, py, answers in self._answers(pts, rows_all, zorder, engines, max_distance, threads, chunk_size):
+            if one is not None:
+                d, lab = answers[0] if answers[0] is not None else (np.full(px.size, np.inf), np.full(px.size, -1))
+                distance[rows], line[rows] = self._polygon_zero(px, py, d, lab, groups=True)
+            else:
+                dd, pp = self._per_line(px, py, answers)
+                if table is not None and part is not None:
+                    table[rows], part[rows] = dd, pp
+                distance[rows], line[rows] = _reduce(dd)
+            if progress is not None:
+                progress(rows.size)
         if progress is not None and n > rows_all.size:
             progress(n - rows_all.size)  # rows without coordinates: answered (NaN) at once
         return _result(distance, line, table, part, valid, max_distance)
@@ -669,26 +655,61 @@ class LineIndex:
         z = ZOrder.of(pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1])
         return rows[z.order], z
 
-    def _per_line(
-        self, px: FloatArray, py: FloatArray, bound: float | None, threads: int, zorder: ZOrder | None, pool: Any
-    ) -> tuple[FloatArray, IntArray]:
-        """(n, M) distances (inf beyond the bound, NaN for empty lines) and nearest items."""
+    def _answers(
+        self,
+        pts: FloatArray,
+        rows_all: IntArray,
+        zorder: ZOrder | None,
+        engines: Sequence[Any],
+        bound: float | None,
+        threads: int,
+        chunk_size: int,
+    ) -> Iterator[tuple[IntArray, FloatArray, FloatArray, list[Any]]]:
+        """Each batch's rows, shifted coordinates and every engine's answer (None for an empty line), in order.
+
+        Quadtree engines run as (batch, line) jobs on a thread pool: numpy releases the GIL in their array work,
+        and many small jobs keep both cores busy; k-d tree engines use their own threads instead.
+        """
+        pooled = threads > 1 and any(isinstance(e, _Quad) for e in engines)
+        pooled = pooled and all(e is None or isinstance(e, _Quad | _Direct) for e in engines)
+        if pooled:
+            chunk_size = min(chunk_size, max(_MIN_JOB, -(-rows_all.size // (4 * threads))))
+        starts = list(range(0, rows_all.size, chunk_size))
+
+        def batch(i: int) -> tuple[IntArray, FloatArray, FloatArray, ZOrder | None]:
+            rows = rows_all[starts[i] : starts[i] + chunk_size]
+            z = None if zorder is None else zorder.batch(starts[i], starts[i] + rows.size)
+            return rows, pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1], z
+
+        def job(item: tuple[int, int]) -> Any:
+            eng = engines[item[1]]
+            if eng is None:
+                return None
+            _, px, py, z = batch(item[0])
+            if isinstance(eng, _TreeSegments):
+                return eng.query_geoms(shapely.points(px, py), bound)
+            return _ask(eng, px, py, bound, 1 if pooled else threads, z)
+
+        jobs = [(i, j) for i in range(len(starts)) for j in range(len(engines))]
+        if not pooled:
+            results: Iterator[Any] = map(job, jobs)
+            for i in range(len(starts)):
+                rows, px, py, _ = batch(i)
+                yield rows, px, py, [next(results) for _ in engines]
+            return
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = pool.map(job, jobs)
+            for i in range(len(starts)):
+                rows, px, py, _ = batch(i)
+                yield rows, px, py, [next(results) for _ in engines]
+
+    def _per_line(self, px: FloatArray, py: FloatArray, answers: list[Any]) -> tuple[FloatArray, IntArray]:
+        """(n, M) distances (inf beyond the bound, NaN for empty lines) and nearest items, 0 inside polygons."""
         dd = np.full((px.size, self._m), np.nan)
         pp = np.full((px.size, self._m), -1, dtype=np.intp)
-        geo = shapely.points(px, py) if any(isinstance(e, _TreeSegments) for e in self._lines) else None
-        jobs = [(j, eng) for j, eng in enumerate(self._lines) if eng is not None]
-
-        def one_line(job: tuple[int, Any]) -> tuple[FloatArray, IntArray]:
-            eng = job[1]
-            return (
-                eng.query_geoms(geo if geo is not None else shapely.points(px, py), bound)
-                if isinstance(eng, _TreeSegments)
-                else _ask(eng, px, py, bound, threads, zorder)
-            )
-
-        answers = pool.map(one_line, jobs) if pool is not None else map(one_line, jobs)
-        for (j, _), (d, lab) in zip(jobs, answers, strict=True):
-            dd[:, j], pp[:, j] = d, lab
+        for j, ans in enumerate(answers):
+            if ans is not None:
+                dd[:, j], pp[:, j] = ans
         for item, _ in self._polygons:
             j = int(self._group[item])
             inside = self._inside(item, px, py)

@@ -331,11 +331,15 @@ def _md_table(df: pd.DataFrame) -> str:
 def _md_targets(result: RuleResult) -> list[str]:
     if _user_scope(result):
         rows = _target_rows(result)
-        lines = [
-            "| Chỉ tiêu / target | Quy hoạch / plan |",
-            "|---|---|",
-            *[f"| {_md(r['target'])} | {_md(r['plan'])} |" for r in rows],
-        ] if rows else []
+        lines = (
+            [
+                "| Chỉ tiêu / target | Quy hoạch / plan |",
+                "|---|---|",
+                *[f"| {_md(r['target'])} | {_md(r['plan'])} |" for r in rows],
+            ]
+            if rows
+            else []
+        )
         return [*lines, "", f"- VI: {result.coverage.get('targets_note_vi', '')}",
                 f"- EN: {result.coverage.get('targets_note_en', '')}"]  # fmt: skip
     lines = [
@@ -601,11 +605,15 @@ def _sites_html(sites: pd.DataFrame, corridor_ids: Sequence[str], buffer_km: flo
 def _targets_html(result: RuleResult) -> str:
     rows = _target_rows(result)
     if _user_scope(result):
-        table = _table(
-            ["Chỉ tiêu / Target", "Quy hoạch / Plan"],
-            [[(_e(r["target"]), None), (_e(r["plan"]), None)] for r in rows],
-            sortable=False,
-        ) if rows else ""  # a user's table is not compared with the plan: the note says so, no empty table
+        table = (
+            _table(
+                ["Chỉ tiêu / Target", "Quy hoạch / Plan"],
+                [[(_e(r["target"]), None), (_e(r["plan"]), None)] for r in rows],
+                sortable=False,
+            )
+            if rows
+            else ""
+        )  # a user's table is not compared with the plan: the note says so, no empty table
         note_vi, note_en = result.coverage.get("targets_note_vi", ""), result.coverage.get("targets_note_en", "")
         return f'{table}<p class="note">{_e(note_vi)}<br><i>{_e(note_en)}</i></p>'
     headers = ["Chỉ tiêu / Target", "Quy hoạch / Plan", "Dữ liệu / Data", "Chênh lệch / Gap", "Cách đếm / How counted"]

@@ -69,7 +69,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from vpgeo.crs import METRIC, to_metric
+from vpgeo.crs import METRIC, metric_xy, to_metric
 from vpgeo.errors import InputError
 from vpgeo.measure import CorridorSet, Measurement, embedded_access_points
 
@@ -262,17 +262,26 @@ def _measure(
     search_km: float | None = None,
     **dask_opts: Any,
 ) -> _Measured:
-    metric = to_metric(candidates, operation=_OP, warn=False)
-    geoms = metric.geometry.to_numpy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    bound = None if search_km is None else search_km * 1000.0
-    if engine == "local":
-        with _progress(len(geoms), progress) as tick:
-            m = c.measure(geoms, max_distance_m=bound, progress=tick)
-    elif engine == "dask":
-        m = measure_dask(geoms, metric.crs, c, max_distance_m=bound, **dask_opts)
-    else:
+    if engine not in ("local", "dask"):
         raise InputError(f"unknown engine {engine!r}; use 'local' or 'dask'", field="engine")
+    raw = candidates.geometry.to_numpy()
+    missing = shapely.is_missing(raw) | shapely.is_empty(raw)
+    bound = None if search_km is None else search_km * 1000.0
+    kinds = shapely.get_type_id(raw[~missing])
+    if engine == "local" and bool((kinds == 0).all()):
+        # Points: reprojected as coordinates, measured without building a single geometry.
+        xy = metric_xy(candidates, operation=_OP)
+        with _progress(len(xy), progress) as tick:
+            m = c.measure_points(xy, max_distance_m=bound, progress=tick)
+        geoms = shapely.points(xy) if exclude is not None else raw
+    else:
+        metric = to_metric(candidates, operation=_OP, warn=False)
+        geoms = metric.geometry.to_numpy()
+        if engine == "local":
+            with _progress(len(geoms), progress) as tick:
+                m = c.measure(geoms, max_distance_m=bound, progress=tick)
+        else:
+            m = measure_dask(geoms, metric.crs, c, max_distance_m=bound, **dask_opts)
     reasons = _exclusion_reasons(geoms, exclude)
     reasons[missing] = "no geometry"
     return _Measured(m, missing, reasons, _precision(candidates), search_km)
@@ -444,17 +453,19 @@ def rank_scores(score: NDArray[np.float64], dist_km: NDArray[np.float64], skip: 
     >>> rank_scores(np.array([0.5, 0.9, 0.5, 0.5]), np.array([2.0, 1.0, 2.0, 3.0]), np.zeros(4, bool)).tolist()
     [2, 1, 2, 4]
     """
-    rank = pd.array(np.full(len(score), pd.NA), dtype="Int64")
     ranked = np.flatnonzero(~skip & ~np.isnan(score))
     d = np.where(np.isnan(dist_km[ranked]), np.inf, dist_km[ranked])
     s = score[ranked]
-    order = np.lexsort((ranked, d, -s))
+    order = np.lexsort((d, -s))  # stable: equal rows keep their input order
     so, do = s[order], d[order]
     new = np.ones(len(order), dtype=bool)
     new[1:] = (so[1:] != so[:-1]) | (do[1:] != do[:-1])
     first = np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))
-    rank[ranked[order]] = first + 1
-    return pd.Series(rank)
+    values = np.zeros(len(score), dtype=np.int64)
+    values[ranked[order]] = first + 1
+    mask = np.ones(len(score), dtype=bool)
+    mask[ranked] = False
+    return pd.Series(pd.arrays.IntegerArray(values, mask))
 
 
 def _candidates_frame(candidates: Any) -> gpd.GeoDataFrame:
