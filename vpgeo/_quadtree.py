@@ -38,6 +38,7 @@ _REFINE_PAIRS = 1 << 16  # (point, segment) pairs measured per batch: bounds the
 _PRUNE_PAIRS = 1 << 16  # pairs tested per block: the block's arrays stay in the CPU cache
 SPLIT_POINTS = 4  # a cell with more points than this is split ...
 SPLIT_CANDIDATES = 8  # ... while it has more candidates than this (measured best, bench_nearest.py)
+ALONE_POINTS = 1  # a child with this many points is measured on its parent's candidates, not pruned
 
 
 def _spread(v: NDArray[np.int64]) -> NDArray[np.uint64]:
@@ -168,14 +169,28 @@ class _Descent:
                 self._refine(pts[in_leaf], cell_of[in_leaf], pair_seg, n_cand)
             if not split.any():
                 return
-            pts, parent = pts[~in_leaf], cell_of[~in_leaf]
             level += 1
-            # Children: runs of the points' cell codes at the next level, within each split parent.
-            shift = BITS - level
-            key = ((self.z.ix[pts] >> shift) << 1 | (self.z.iy[pts] >> shift) & 1) & 3
+            pts, parent, first = self._children(level, pts[~in_leaf], cell_of[~in_leaf], pair_seg, n_cand)
+            if not pts.size:
+                return
+            pair_cell, pair_seg = self._inherit(split, parent.take(first), pair_cell, pair_seg, n_cand)
+
+    def _children(
+        self, level: int, pts: IntArray, parent: IntArray, pair_seg: IntArray, n_cand: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray]:
+        """The points of the split cells grouped into their children (runs of cell codes at ``level`` within
+        each parent): the points left, their parent cell, and each child's first point."""
+        shift = BITS - level
+        key = ((self.z.ix[pts] >> shift) << 1 | (self.z.iy[pts] >> shift) & 1) & 3
+        new = np.flatnonzero(np.r_[True, (parent[1:] != parent[:-1]) | (key[1:] != key[:-1])])
+        size = np.diff(np.append(new, pts.size))
+        # A child of ALONE_POINTS points or fewer: measuring them on the parent's candidates beats pruning.
+        alone = np.repeat(size <= ALONE_POINTS, size)
+        if alone.any():
+            self._refine(pts[alone], parent[alone], pair_seg, n_cand)
+            pts, parent, key = pts[~alone], parent[~alone], key[~alone]
             new = np.flatnonzero(np.r_[True, (parent[1:] != parent[:-1]) | (key[1:] != key[:-1])])
-            pair_cell, pair_seg = self._inherit(split, parent[new], pair_cell, pair_seg, n_cand)
-            first = new
+        return pts, parent, new
 
     def _prune(
         self, level: int, cell_pt: IntArray, pair_cell: IntArray, pair_seg: IntArray

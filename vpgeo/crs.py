@@ -19,6 +19,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -171,8 +172,14 @@ def metric_xy(data: gpd.GeoSeries | gpd.GeoDataFrame, *, operation: str, crs: st
         raise CRSError(f"{operation}: metric_xy takes points only; use to_metric for other geometries")
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for None and empty points
     if src.to_epsg() != target.to_epsg():
-        x, y = _transform(Transformer.from_crs(src, target, always_xy=True), x, y)
+        x, y = _transform(_transformer(src.to_wkt(), target.to_wkt()), x, y)
     return np.column_stack([x, y])
+
+
+@lru_cache(maxsize=16)
+def _transformer(src_wkt: str, target_wkt: str) -> Transformer:
+    """One PROJ pipeline per pair of CRSes (building it costs about as much as moving 100,000 points)."""
+    return Transformer.from_crs(CRS.from_wkt(src_wkt), CRS.from_wkt(target_wkt), always_xy=True)
 
 
 def _transform(tr: Transformer, x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[Any, Any]:

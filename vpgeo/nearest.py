@@ -62,6 +62,9 @@ IntArray = NDArray[np.intp]
 
 _CHUNK = 131_072  # points per batch: bounds the (chunk, 2k) temporaries to a few tens of MB
 _MIN_JOB = 32_768  # points per quadtree job at least: its top levels are then a small share of its work
+#: Points from which a query uses the quadtree engine rather than the k-d tree of the same segments (measured
+#: crossover, 2k-20k vertices per line: 20,000-40,000 points; benchmarks/bench_nearest.py).
+QUAD_MIN_POINTS = 40_000
 #: Segments up to which a line is measured directly with GEOS (few short lines: no index pays).
 DIRECT_MAX = 32
 #: Segments from which runs of chords beat the quadtree (measured crossover, bench_nearest.py: the quadtree
@@ -462,10 +465,19 @@ class _Quad:
     """Dense lines: a quadtree over the *points*, each cell keeping the segments that can be nearest to
     one of its points (see :mod:`vpgeo._quadtree`); grows with the points, hardly with the vertices."""
 
-    def __init__(self, parts: list[FloatArray], labels: list[int]) -> None:
+    def __init__(self, parts: list[FloatArray], labels: list[int], spacing: float | None = None) -> None:
         a, b, counts = _segment_arrays(parts)
         self.segs = QuadSegments(a, b, np.repeat(np.asarray(labels, dtype=np.intp), counts))
         self.size = self.segs.size
+        self._parts, self._labels, self._spacing = parts, labels, spacing
+        self._kd: _Segments | None = None
+
+    def kdtree(self) -> _Segments:
+        """The same segments in the k-d tree engine: faster than the quadtree for few points (see
+        :data:`QUAD_MIN_POINTS`), built on first use."""
+        if self._kd is None:
+            self._kd = _Segments(self._parts, self._labels, self._spacing)
+        return self._kd
 
     def query(
         self, px: FloatArray, py: FloatArray, bound: float | None = None, workers: int = 1, zorder: Any = None
@@ -482,7 +494,7 @@ def _engine(parts: list[FloatArray], labels: list[int], method: str, spacing: fl
     if method == "direct":
         return _Direct(parts, labels)
     if method == "quadtree":
-        return _Quad(parts, labels)
+        return _Quad(parts, labels, spacing)
     if method == "chunked":
         return _Chunked(parts, labels, _RUN)
     if method == "strtree":
@@ -584,7 +596,9 @@ class LineIndex:
         if self._all is None and kinds and (kinds == {"kdtree"} or kinds <= {"quadtree", "direct"}):
             parts = [p for i in range(len(self._shifted)) for p in self._shifted[i]]
             labels = [int(self._group[i]) for i in range(len(self._shifted)) for _ in self._shifted[i]]
-            self._all = _Segments(parts, labels, self._spacing) if kinds == {"kdtree"} else _Quad(parts, labels)
+            self._all = (
+                _Segments(parts, labels, self._spacing) if kinds == {"kdtree"} else _Quad(parts, labels, self._spacing)
+            )
         return self._all
 
     def query(
@@ -628,8 +642,11 @@ class LineIndex:
         line = np.full(n, -1, dtype=np.intp)
         valid = np.asarray(np.isfinite(pts).all(axis=1), dtype=bool)
         one = None if per_line else self._one_tree()
-        rows_all, zorder = self._order(pts, valid, one)
         engines = [one] if one is not None else self._lines
+        if self._method == "auto" and int(valid.sum()) < QUAD_MIN_POINTS:  # few points: a quadtree would not pay
+            engines = [e.kdtree() if isinstance(e, _Quad) else e for e in engines]
+            one = engines[0] if one is not None else None
+        rows_all, zorder = self._order(pts, valid, engines)
         for rows, px, py, answers in self._answers(pts, rows_all, zorder, engines, max_distance, threads, chunk_size):
             if one is not None:
                 d, lab = answers[0] if answers[0] is not None else (np.full(px.size, np.inf), np.full(px.size, -1))
@@ -645,11 +662,12 @@ class LineIndex:
             progress(n - rows_all.size)  # rows without coordinates: answered (NaN) at once
         return _result(distance, line, table, part, valid, max_distance)
 
-    def _order(self, pts: FloatArray, valid: NDArray[np.bool_], one: Any) -> tuple[IntArray, ZOrder | None]:
+    def _order(
+        self, pts: FloatArray, valid: NDArray[np.bool_], engines: Sequence[Any]
+    ) -> tuple[IntArray, ZOrder | None]:
         """The rows to measure, in Z order when a quadtree measures them (each batch then a compact patch
         of the plane, as dense as the whole set), and that order."""
         rows = np.flatnonzero(valid)
-        engines = [one] if one is not None else self._lines
         if not rows.size or not any(isinstance(e, _Quad) for e in engines):
             return rows, None
         z = ZOrder.of(pts[rows, 0] - self.origin[0], pts[rows, 1] - self.origin[1])
