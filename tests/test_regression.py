@@ -42,7 +42,10 @@ _REGIONS = (
     "province) with a best point inside and precision_m its radius; distance_km ± uncertainty_m is the region's "
     "[dmin, dmax] interval to the corridors, verdicts yes only if dmax <= B"
 )
-_CT05 = "CT.05 rebuilt from Travel Mapping waypoints (500 m, checked against three OSM nodes): sections and lengths"
+_CT05 = (
+    "CT.05 rebuilt from Travel Mapping waypoints (300-500 m per section: the offsets measured from three OSM nodes "
+    "to each section's line): sections and lengths"
+)
 _ACCESS = (
     "one measurement engine: toll plazas are not access points, nearest_access is an access id; access points "
     "follow the rebuilt CT.05 exits"

@@ -55,6 +55,7 @@ __all__ = [
     "KINDS",
     "ROLES",
     "STATUSES",
+    "TRACED_SOURCES",
     "USER_DEFAULTS",
     "build_corridors",
     "corridor_precision",
@@ -72,6 +73,10 @@ POINT_COLUMNS = ("corridor_id", "section", "seq", "name", "lon", "lat", "role", 
 POINTS_FILE = "facts/corridor_points.csv"
 # A line drawn between two points misses the road's curves in between: never claim better than this.
 MIN_LINE_PRECISION_M = 500.0
+# Sources whose points trace the road: Travel Mapping places interchange and hidden shaping points on the
+# centreline so its polyline follows the road. A section all of whose waypoints come from such a source takes its
+# waypoints' precision_m as stated (the offset measured against independent nodes, or the floor where unmeasured).
+TRACED_SOURCES = ("Travel Mapping",)
 # Where the province is: waypoints outside this box are typing errors (swapped lon/lat, wrong degree).
 _BOX = (102.0, 20.5, 107.5, 23.0)
 
@@ -87,7 +92,8 @@ CORRIDOR_INFO: dict[str, dict[str, Any]] = {
         "HighwayData@13ffe4792d7cf1cbf024253cf8fe380dc8ebf2b5:hwy_data/VNM/vnmct/vnm.ct05.wpt; "
         f"{_FACTS}: aaroads wiki 'Hanoi–Lao Cai Expressway' (about 40 km in Vĩnh Phúc)",
         "notes": "opened 21/9/2014; drawn through Travel Mapping's exits and shaping points (read from OpenStreetMap), "
-        "independent of the OSM nodes quoted in the facts, which it passes within 48-271 m; runs north of Vĩnh Yên "
+        "independent of the OSM nodes quoted in the facts, which it passes within 48-271 m (443 m from the IC3 "
+        "toll gate to the IC3-IC4 section); runs north of Vĩnh Yên "
         "and just north of Phúc Yên centre",
     },
     "RR4": {
@@ -257,13 +263,28 @@ def _round_up(value: float, step: float = 100.0) -> float:
     return float(math.ceil(value / step) * step)
 
 
+def _section_precision(grp: pd.DataFrame) -> float:
+    """Largest waypoint precision rounded up to 100 m; below 500 m only where every waypoint traces the road.
+
+    >>> pts = pd.DataFrame({"precision_m": [271.0, 48.0], "source": ["Travel Mapping, ...", "Travel Mapping, ..."]})
+    >>> _section_precision(pts), _section_precision(pts.assign(source=["Travel Mapping", "estimate"]))
+    (300.0, 500.0)
+    """
+    worst = _round_up(float(grp["precision_m"].max()))
+    if grp["source"].str.startswith(TRACED_SOURCES).all():
+        return worst
+    return max(MIN_LINE_PRECISION_M, worst)
+
+
 def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Build the corridor sections and access points from the authored waypoints.
 
     Each (``corridor_id``, ``section``) group of waypoints, ordered by ``seq``, becomes one LineString whose
     ``precision_m`` is the largest precision of its waypoints, rounded up to 100 m and never below
-    500 m. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
-    corridor and name.
+    500 m (:data:`MIN_LINE_PRECISION_M`) unless every waypoint comes from a source that traces the road
+    (:data:`TRACED_SOURCES`: Travel Mapping's points lie on the centreline), whose stated precision is then
+    used as is. Waypoints with role ``interchange``, ``toll`` or ``junction`` become access points, one per
+    corridor and name, with the largest precision of the rows naming it (the worst section it ends).
 
     Parameters
     ----------
@@ -280,8 +301,9 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
     Examples
     --------
     >>> lines, access = build_corridors()
-    >>> float(lines.set_index("section").loc["s2_ic3_ic4", "precision_m"])
-    500.0
+    >>> prec = lines.set_index("section")["precision_m"]
+    >>> float(prec["s1_exit1_ic3"]), float(prec["s2_ic3_ic4"])
+    (300.0, 500.0)
     >>> sorted(access.loc[access["corridor_id"] == "CT05", "kind"].unique())
     ['interchange']
     """
@@ -320,7 +342,7 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
                 "kind": info["kind"],
                 "status": info["status"],
                 "priority": bool(info["priority"]),
-                "precision_m": max(MIN_LINE_PRECISION_M, _round_up(float(grp["precision_m"].max()))),
+                "precision_m": _section_precision(grp),
                 "waypoints": " → ".join(grp["name"]),
                 "source": f"{info['source']}; waypoints: data/{POINTS_FILE}",
                 "notes": info["notes"],
@@ -332,7 +354,9 @@ def build_corridors(points: str | Path | None = None) -> tuple[gpd.GeoDataFrame,
     metric = to_metric(lines, operation="corridor length", warn=False)
     lines.insert(8, "length_km", np.round(metric.length.to_numpy() / 1000.0, 3))
 
-    acc = table[table["role"].isin(ACCESS_KINDS)].drop_duplicates(["corridor_id", "name"], keep="first")
+    named = table[table["role"].isin(ACCESS_KINDS)]
+    worst = named.groupby(["corridor_id", "name"])["precision_m"].transform("max")
+    acc = named.assign(precision_m=worst).drop_duplicates(["corridor_id", "name"], keep="first")
     access = gpd.GeoDataFrame(
         {
             "access_id": [f"{c}:{key(n)}" for c, n in zip(acc["corridor_id"], acc["name"], strict=True)],
@@ -363,8 +387,12 @@ def _metadata(layer: str) -> dict[str, Any]:
             "layer": "corridors",
             **common,
             "precision": "Lines drawn through authored waypoints, not surveyed: each section's precision_m is the "
-            "largest precision of its waypoints, never below 500 m (the road bends between points). CT.05 through "
-            "Travel Mapping waypoints: 500 m (it passes 48-271 m from three OSM nodes); national roads through "
+            "largest precision of its waypoints, never below 500 m (the road bends between points) unless the "
+            "waypoints trace the road. CT.05 through Travel Mapping waypoints (on the centreline): per section the "
+            "largest offset measured from the OSM nodes of the facts to that section's line, rounded up to 100 m, "
+            "where both ends were checked (Sóc Sơn exit 1-IC3: 300 m, 48 m at the Km 6 toll and 271 m at the IC3 "
+            "toll gate; IC3-IC4: 500 m, 443 m from the IC3 toll gate and 216 m from the IC4 toll booth), else the "
+            "500 m floor (west of IC4); between waypoints unmeasured; national roads through "
             "commune points: 3-5 km (QL2C Vĩnh Yên–Liên Hòa: 7 km and north of Liên Hòa: 12 km, "
             "measured against an independent coarse road layer); schematic ring roads: 4-7.1 km. "
             "Replace with an official layer (vpgeo.corridors.read_corridor_file) where precision matters.",
@@ -372,8 +400,9 @@ def _metadata(layer: str) -> dict[str, Any]:
     return {
         "layer": "access_points",
         **common,
-        "precision": "Point positions of named interchanges and toll stations (OpenStreetMap nodes: 100-500 m, "
-        "covering a toll booth's offset from the mainline), a low-confidence demo point (2 km) and estimated "
+        "precision": "Point positions of named interchanges and toll stations (CT.05: Travel Mapping interchange "
+        "waypoints, 300-500 m, the worst section each ends; OpenStreetMap nodes: 100-500 m, covering a toll "
+        "booth's offset from the mainline), a low-confidence demo point (2 km) and estimated "
         "junctions (3-6 km); see each row's precision_m and notes.",
     }
 
