@@ -235,3 +235,34 @@ def test_corridor_set_drops_toll_plazas_from_any_layer() -> None:
     m = cs.measure(shapely.points([[505000.0, 2353000.0]]))
     assert cs.access_ids.tolist() == ["i"]
     assert m.access_m is not None and m.access_m[0] == pytest.approx(math.hypot(5000, 3000))
+
+
+def test_measure_points_equals_measure_of_point_geometries() -> None:
+    """The coordinate fast path gives the very numbers of the geometry path, NaN rows included."""
+    from vpgeo.datasets import load_access_points, load_corridors
+
+    cs = CorridorSet(load_corridors(), load_access_points())
+    rng = np.random.default_rng(8)
+    xy = np.column_stack([rng.uniform(540_000, 590_000, 60_000), rng.uniform(2_330_000, 2_380_000, 60_000)])
+    xy[5] = np.nan
+    geoms = shapely.points(xy)
+    geoms[5] = None
+    a, b = cs.measure(geoms), cs.measure_points(xy)
+    np.testing.assert_array_equal(a.per_corridor_m, b.per_corridor_m)
+    np.testing.assert_array_equal(a.section, b.section)
+    assert a.access_m is not None and b.access_m is not None and a.access_idx is not None
+    np.testing.assert_array_equal(a.access_m, b.access_m)
+    np.testing.assert_array_equal(a.access_idx, b.access_idx)
+    assert np.isnan(b.per_corridor_m[5]).all() and b.access_idx is not None and b.access_idx[5] == -1
+    # every distance is GEOS's (exact engine), here on a sample
+    lines = to_metric_lines(cs)
+    sample = rng.choice(len(xy), 300, replace=False)
+    sample = sample[sample != 5]
+    for j, line in enumerate(lines):
+        np.testing.assert_allclose(b.per_corridor_m[sample, j], shapely.distance(geoms[sample], line), atol=1e-6)
+
+
+def to_metric_lines(cs: CorridorSet) -> list[object]:
+    """Each corridor's sections as one metric geometry, in the set's order."""
+    sec = cs.sections.geometry.to_numpy()
+    return [shapely.union_all(sec[cs.section_corridor == j]) for j in range(len(cs.ids))]

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
-from vpgeo.errors import CRSError, CRSWarning
+from vpgeo.errors import CRSError, CRSWarning, InputError
 
 __all__ = [
     "METRIC",
@@ -169,10 +169,14 @@ def metric_xy(data: gpd.GeoSeries | gpd.GeoDataFrame, *, operation: str, crs: st
     geoms = data.geometry.to_numpy() if isinstance(data, gpd.GeoDataFrame) else data.to_numpy()
     types = shapely.get_type_id(geoms)
     if not np.all((types == 0) | (types == -1)):
-        raise CRSError(f"{operation}: metric_xy takes points only; use to_metric for other geometries")
-    x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN for None and empty points
-    if src.to_epsg() != target.to_epsg():
-        x, y = _transform(_transformer(src.to_wkt(), target.to_wkt()), x, y)
+        raise InputError(
+            f"{operation}: metric_xy takes points only; use to_metric for other geometries", field="geometry"
+        )
+    x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)  # NaN for None and empty points
+    has = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    x[has], y[has] = shapely.get_x(geoms[has]), shapely.get_y(geoms[has])
+    if src.to_epsg() != target.to_epsg():  # PROJ turns NaN into inf: transform the real points only
+        x[has], y[has] = _transform(_transformer(src.to_wkt(), target.to_wkt()), x[has], y[has])
     return np.column_stack([x, y])
 
 

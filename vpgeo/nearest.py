@@ -20,9 +20,13 @@ through :func:`vpgeo.crs.to_metric` first.
 The k-d tree walk grows with vertex density (a far point's search ball touches ever more leaves along a
 dense line), and a few short lines are fastest measured by brute force in numpy. Each line therefore uses
 the engine measured fastest for its size (see ``benchmarks/bench_nearest.py``): ``"direct"`` up to
-:data:`DIRECT_MAX` segments, ``"kdtree"`` up to :data:`CHUNKED_MIN`, ``"chunked"`` beyond (runs of
-segments bounded by their chords: the k-d tree sees one chord per run, about ``V^0.5`` growth). A shapely
-:class:`~shapely.STRtree` over the segments (``"strtree"``) is available as a reference. All are exact.
+:data:`DIRECT_MAX` segments; ``"quadtree"`` up to :data:`CHUNKED_MIN` (a quadtree over the *points* whose
+cells keep only the segments that can be nearest to one of their points, :mod:`vpgeo._quadtree`: at 20 m
+vertex spacing 2-3x the k-d tree, faster than a bare k-d tree query over the vertices; queries of fewer
+than :data:`QUAD_MIN_POINTS` points use the k-d tree of the same segments, ``"kdtree"``); ``"chunked"``
+beyond (runs of segments bounded by their chords: the k-d tree sees one chord per run, about ``V^0.5``
+growth). A shapely :class:`~shapely.STRtree` over the segments (``"strtree"``) is available as a reference.
+All are exact. With several quadtree lines, (batch, line) jobs run on a thread pool (``workers``).
 
 An optional bound (``max_distance``) stops every search there: a line farther than the bound is reported
 as *beyond* it (NaN distance and a ``beyond`` flag), never as a wrong number.
@@ -524,9 +528,10 @@ class LineIndex:
     spacing_m : float, optional
         Sample spacing of the k-d tree engine; by default the median segment length. Any value gives exact
         results; it only trades tree size against candidates per point.
-    method : {"auto", "direct", "kdtree", "chunked", "strtree"}
+    method : {"auto", "direct", "quadtree", "kdtree", "chunked", "strtree"}
         Engine per line; ``"auto"`` picks by segment count (measured crossovers :data:`DIRECT_MAX`,
-        :data:`CHUNKED_MIN`); ``"strtree"`` is the reference. All are exact.
+        :data:`CHUNKED_MIN`) and, for the quadtree, by the number of points queried
+        (:data:`QUAD_MIN_POINTS`); ``"strtree"`` is the reference. All are exact.
 
     Examples
     --------
