@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.errors
-from shapely.geometry import Point
+from numpy.typing import NDArray
 
 from vpgeo._validate import VN_LAT, VN_LON, impossible, looks_projected, looks_swapped
 from vpgeo.crs import WGS84, check_crs
@@ -92,6 +92,7 @@ __all__ = [
     "check_input_file",
     "check_out_dir",
     "parse_coordinate",
+    "points_from_columns",
     "read_table",
     "selecting",
     "write_rejects",
@@ -172,6 +173,70 @@ def parse_coordinate(value: object) -> float | None:
     return None
 
 
+# Where Python's ``re`` and RE2 (pyarrow's regex engine) may answer differently for the patterns of this
+# module: ``\d`` is any Unicode digit to Python, ASCII to RE2; Python's ``$`` also matches before a final
+# newline. On ASCII values without a newline both engines agree.
+_RE2_UNSURE = r"[^\x00-\x7f]|\n"
+
+
+def _re2(texts: pd.Series, *patterns: re.Pattern[str]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(matches any of ``patterns`` by RE2, the values where RE2 may differ from Python's ``re``), per value.
+
+    ``texts`` holds strings only (no missing values).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(texts, type=pa.large_string())  # a pyarrow-backed column as it is
+    pattern = "|".join(f"(?:{rx.pattern})" for rx in patterns)
+    hit = np.asarray(pc.match_substring_regex(arr, pattern).to_numpy(zero_copy_only=False), dtype=bool)
+    unsure = np.asarray(pc.match_substring_regex(arr, _RE2_UNSURE).to_numpy(zero_copy_only=False), dtype=bool)
+    return hit, unsure
+
+
+def _py_match(text: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    return any(rx.match(text) for rx in patterns)
+
+
+def _matches(texts: pd.Series, *patterns: re.Pattern[str]) -> NDArray[np.bool_]:
+    """``[any(rx.match(t) for rx in patterns) for t in texts]``, vectorised (Python's ``re`` decides where RE2
+    might not agree)."""
+    hit, unsure = _re2(texts, *patterns)
+    ask = np.flatnonzero(unsure & ~hit)
+    if len(ask):
+        values = texts.to_numpy(dtype=object)
+        hit[ask] = [_py_match(values[i], patterns) for i in ask]
+    return hit
+
+
+def _all_match(texts: pd.Series, *patterns: re.Pattern[str]) -> bool:
+    """``all(any(rx.match(t) for rx in patterns) for t in texts)``, vectorised; stops at the first miss."""
+    hit, unsure = _re2(texts, *patterns)
+    if not (hit | unsure).all():  # an ASCII one-line value fails: both engines say so
+        return False
+    values = texts.to_numpy(dtype=object)
+    return all(_py_match(values[i], patterns) for i in np.flatnonzero(~hit))
+
+
+def _floats(texts: list[str] | NDArray[Any]) -> NDArray[np.float64]:
+    """``[float(t) for t in texts]`` (numpy casts Python objects with ``float()`` itself)."""
+    return np.asarray(np.asarray(texts, dtype=object).astype(np.float64), dtype=np.float64)
+
+
+def _comma_floats(values: pd.Series) -> pd.Series:
+    """Values written with a decimal point or a Vietnamese decimal comma (``1.234,5``) as floats."""
+    raw = values.to_numpy(dtype=object)
+    texts = [str(v).strip() if v is not None and v == v else "" for v in raw]
+    filled = [i for i, t in enumerate(texts) if t]
+    out = np.full(len(texts), np.nan)
+    if filled:
+        sub = [texts[i] for i in filled]
+        comma = _matches(pd.Series(sub, dtype=object), _NUM_COMMA)
+        points = [t.replace(".", "").replace(",", ".") if c else t for t, c in zip(sub, comma, strict=True)]
+        out[filled] = _floats(points)
+    return pd.Series(out, index=values.index, name=values.name, dtype=float)
+
+
 def _numeric_column(values: pd.Series, *, decimal_comma: bool) -> tuple[pd.Series, bool] | None:
     """The column as floats/ints when every non-empty value is a number, else None; flag = comma used."""
     texts = values.dropna().astype(str).str.strip()
@@ -181,20 +246,11 @@ def _numeric_column(values: pd.Series, *, decimal_comma: bool) -> tuple[pd.Serie
     # Codes such as 08707 or phone numbers keep their leading zeros: stay text.
     if texts.str.match(r"^[+-]?0\d").any():
         return None
-    if texts.map(lambda t: bool(_NUM_DOT.match(t))).all():
+    if _all_match(texts, _NUM_DOT):
         out = pd.to_numeric(values.where(values.astype(str).str.strip() != ""), errors="coerce")
         return out, False
-    if decimal_comma and texts.map(lambda t: bool(_NUM_DOT.match(t) or _NUM_COMMA.match(t))).all():
-
-        def conv(v: object) -> float:
-            t = str(v).strip() if v is not None and v == v else ""
-            if not t:
-                return math.nan
-            if _NUM_COMMA.match(t):
-                t = t.replace(".", "").replace(",", ".")
-            return float(t)
-
-        return values.map(conv).astype(float), True
+    if decimal_comma and _all_match(texts, _NUM_DOT, _NUM_COMMA):
+        return _comma_floats(values), True
     return None
 
 
@@ -277,6 +333,13 @@ def _check_fields(text: str, sep: str, path: Path) -> tuple[list[str], bool]:
     Returns the header and whether some records carry extra *empty* trailing fields (harmless).
     """
     reader = csv.reader(_stdio.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    try:  # the usual file: no record is wider than the header (counted in C, no Python per record)
+        header = next(reader, [])
+        if max(map(len, reader), default=0) <= len(header):
+            return header, False
+    except csv.Error:
+        pass  # the exact pass below says where, or gives up as before
+    reader = csv.reader(_stdio.StringIO(text.lstrip("\ufeff")), delimiter=sep)
     try:
         header = next(reader, [])
         width, trailing, record = len(header), False, 0
@@ -322,11 +385,24 @@ def _parse_csv(text: str, sep: str, path: Path, trailing: bool) -> pd.DataFrame:
         ) from None
 
 
+def _text_lengths(s: pd.Series) -> NDArray[np.int64]:
+    """``len(v)`` of every string value of ``s``, 0 for anything else (missing values, numbers)."""
+    if str(s.dtype) in {"str", "string"}:
+        return np.asarray(s.str.len().fillna(0).to_numpy(dtype=np.int64), dtype=np.int64)
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "biufcmM":
+        return np.zeros(len(s), dtype=np.int64)
+    values = s.to_numpy(dtype=object)
+    return np.fromiter((len(v) if isinstance(v, str) else 0 for v in values), dtype=np.int64, count=len(values))
+
+
 def _refuse_runaway_quote(df: pd.DataFrame, path: Path) -> None:
     """A quoted value running over many lines and characters is a missing closing quote that swallowed the
     rest of the file. A long single-line value is only long: read_table truncates and flags it."""
     for col in df.columns:
-        long = df[col].map(lambda v: isinstance(v, str) and len(v) > _MAX_FIELD and "\n" in v)
+        over = np.flatnonzero(_text_lengths(df[col]) > _MAX_FIELD)
+        values = df[col].to_numpy(dtype=object) if len(over) else None
+        long = pd.Series(False, index=df.index)
+        long.iloc[[i for i in over if values is not None and "\n" in values[i]]] = True
         if long.any():
             row = int(df.loc[long.idxmax(), _ROW])
             raise _fail(
@@ -844,10 +920,8 @@ def _points(
     notes: list[str],
     row_flags: dict[int, list[str]],
 ) -> gpd.GeoDataFrame:
-    lon = df[lon_col].map(parse_coordinate)
-    lat = df[lat_col].map(parse_coordinate)
-    x = lon.astype(float).to_numpy()
-    y = lat.astype(float).to_numpy()
+    x = _coordinates(df[lon_col])
+    y = _coordinates(df[lat_col])
     target = _checked_crs(crs, path) if crs is not None else None
     ok = np.isfinite(x) & np.isfinite(y)
     if target is None or target.is_geographic:
@@ -879,20 +953,58 @@ def _points(
         )
         for r in rows:
             row_flags.setdefault(int(r), []).append(f"coordinates in {lon_col!r}/{lat_col!r} not usable: no geometry")
-    if (
-        lon.map(lambda v: v is not None).any()
-        and df[lon_col].map(lambda v: isinstance(v, str) and "," in v and "." not in v).any()
-    ):
+    if np.isfinite(x).any() and _comma_not_point(df[lon_col]):
         notes.append(f"decimal comma read in {lon_col!r}/{lat_col!r}")
-    geom = [Point(a, b) if good else None for a, b, good in zip(x, y, ok, strict=True)]
+    geom = np.full(len(df), None, dtype=object)
+    geom[ok] = shapely.points(x[ok], y[ok])
     return gpd.GeoDataFrame(df, geometry=geom, crs=target if target is not None else WGS84)
+
+
+def _coordinates(values: pd.Series) -> NDArray[np.float64]:
+    """:func:`parse_coordinate` of every value as floats (NaN where it gives None); numbers without Python."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        out: NDArray[np.float64] = values.to_numpy(dtype=np.float64, copy=True)
+        out[~np.isfinite(out)] = np.nan
+        return out
+    parsed = [parse_coordinate(v) for v in values.to_numpy(dtype=object)]
+    return np.array([np.nan if v is None else v for v in parsed], dtype=np.float64)
+
+
+def _comma_not_point(values: pd.Series) -> bool:
+    """Some value is text with a comma and no point (``"105,6"``)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biufcmM":
+        return False
+    texts = values.to_numpy(dtype=object)
+    return any(isinstance(v, str) and "," in v and "." not in v for v in texts)
+
+
+def _nfc_strings(s: pd.Series) -> pd.Series:
+    """A string-dtype column NFC-normalised: only its non-ASCII values are looked at (ASCII is NFC)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ascii_ = pc.fill_null(pc.string_is_ascii(pa.array(s, type=pa.large_string())), True)
+    wide = np.flatnonzero(~np.asarray(ascii_.to_numpy(zero_copy_only=False), dtype=bool))
+    if not len(wide):
+        return s
+    values = s.to_numpy(dtype=object)[wide]
+    normal = [unicodedata.normalize("NFC", v) for v in values]
+    changed = [i for i, (a, b) in enumerate(zip(values, normal, strict=True)) if a != b]
+    if not changed:
+        return s
+    out = s.copy()
+    out.iloc[wide[changed]] = [normal[i] for i in changed]
+    return out
 
 
 def _nfc_frame(df: pd.DataFrame) -> pd.DataFrame:
     for col in df.columns:
         if col == "geometry" or str(df[col].dtype) not in {"object", "string", "str"}:
             continue
-        df[col] = df[col].map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
+        if str(df[col].dtype) == "object":
+            df[col] = df[col].map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
+        else:
+            df[col] = _nfc_strings(df[col])
     df.columns = [unicodedata.normalize("NFC", c).strip() if isinstance(c, str) else c for c in df.columns]
     return df
 
@@ -1003,17 +1115,55 @@ def read_table(
     if isinstance(df, gpd.GeoDataFrame):
         _repair_geometries(df, notes, row_flags)
     if lon_col is not None and lat_col is not None:
-        lon_col = _find_column(df, lon_col, p, "--lon-col", notes)
-        lat_col = _find_column(df, lat_col, p, "--lat-col", notes)
-        if isinstance(df, gpd.GeoDataFrame):
-            notes.append(f"the file's own geometry replaced by points from {lon_col!r}/{lat_col!r}")
-            df = pd.DataFrame(df.drop(columns=df.geometry.name))
-        df = _points(df, lon_col, lat_col, crs, p, notes, row_flags)
+        df = _located(df, lon_col, lat_col, crs, p, notes, row_flags)
     df.attrs.update(attrs)
     df.attrs["io_notes"] = notes
     df.attrs["row_flags"] = row_flags
     df.attrs["source_path"] = str(p)
     return df
+
+
+def _located(
+    df: pd.DataFrame,
+    lon_col: str,
+    lat_col: str,
+    crs: str | None,
+    p: Path,
+    notes: list[str],
+    row_flags: dict[int, list[str]],
+) -> gpd.GeoDataFrame:
+    lon_col = _find_column(df, lon_col, p, "--lon-col", notes)
+    lat_col = _find_column(df, lat_col, p, "--lat-col", notes)
+    if isinstance(df, gpd.GeoDataFrame):
+        notes.append(f"the file's own geometry replaced by points from {lon_col!r}/{lat_col!r}")
+        df = pd.DataFrame(df.drop(columns=df.geometry.name))
+    return _points(df, lon_col, lat_col, crs, p, notes, row_flags)
+
+
+def points_from_columns(df: pd.DataFrame, lon_col: str, lat_col: str, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Point geometry from two columns of a table :func:`read_table` returned, without reading it again.
+
+    ``points_from_columns(read_table(path), lon, lat, crs=crs)`` is ``read_table(path, lon_col=lon,
+    lat_col=lat, crs=crs)`` for a table without geometry of its own: same frame, notes, row flags and errors.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+    >>> _ = p.write_text("x,y\\n105.6,21.3\\n", encoding="utf-8")
+    >>> float(points_from_columns(read_table(p), "x", "y").geometry.x[0])
+    105.6
+    """
+    notes = list(df.attrs.get("io_notes", []))
+    row_flags = {int(k): list(v) for k, v in (df.attrs.get("row_flags") or {}).items()}
+    path = Path(str(df.attrs.get("source_path", "")))
+    attrs = {k: v for k, v in df.attrs.items() if k in {"source_sheet", "source_layer"}}
+    out = _located(df, lon_col, lat_col, crs, path, notes, row_flags)
+    out.attrs.update(attrs)
+    out.attrs["io_notes"] = notes
+    out.attrs["row_flags"] = row_flags
+    out.attrs["source_path"] = str(path)
+    return out
 
 
 def _readable_suffix(p: Path) -> str:
@@ -1081,7 +1231,7 @@ def _truncate_long_text(df: pd.DataFrame, notes: list[str], row_flags: dict[int,
     for col in df.columns:
         if col == _ROW or str(df[col].dtype) not in {"object", "string", "str"}:
             continue
-        lengths = df[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        lengths = pd.Series(_text_lengths(df[col]), index=df.index)
         long = lengths > MAX_TEXT
         if not long.any():
             continue
@@ -1099,7 +1249,7 @@ def _truncate_long_text(df: pd.DataFrame, notes: list[str], row_flags: dict[int,
 def _repair_geometries(gdf: gpd.GeoDataFrame, notes: list[str], row_flags: dict[int, list[str]]) -> None:
     """Repair invalid geometries in place (``make_valid``, keeping their dimension); flag each row."""
     geoms = gdf.geometry.to_numpy()
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not present.any():
         return
     invalid = present.copy()
@@ -1125,6 +1275,14 @@ def _repair_geometries(gdf: gpd.GeoDataFrame, notes: list[str], row_flags: dict[
     notes.append(f"{int(invalid.sum())} invalid geometr(y/ies) repaired with make_valid (rows {rows[:10]})")
 
 
+_PLAIN = (str, int, float, bool)
+
+
+def _plain_values(s: pd.Series) -> bool:
+    """Every value is None, text, a number or a boolean: nothing for :func:`_flat` to turn into text."""
+    return all(t is type(None) or issubclass(t, _PLAIN) for t in set(map(type, s.to_numpy())))
+
+
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
     """Lists/dicts/objects as text, so every format can hold them."""
     out = df.copy()
@@ -1132,7 +1290,9 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
         if col == getattr(out, "_geometry_column_name", None):
             continue
         s = out[col]
-        if s.dtype == object:
+        if s.dtype == object and _plain_values(s):
+            out[col] = s.infer_objects()  # what the map below gives when it changes no value, without Python
+        elif s.dtype == object:
             out[col] = s.map(
                 lambda v: (
                     v
@@ -1184,11 +1344,27 @@ def _is_text_column(s: pd.Series) -> bool:
     return str(s.dtype) in {"object", "string", "str"}
 
 
+def _formula_cells(s: pd.Series) -> NDArray[np.intp]:
+    """Positions of the values :func:`_is_formula_text` holds true for (strings only looked at where needed)."""
+    if str(s.dtype) in {"str", "string"}:
+        starts = np.asarray(s.str.startswith(FORMULA_START).fillna(False).to_numpy(dtype=bool), dtype=bool)
+        candidates = np.flatnonzero(starts)
+    else:
+        candidates = np.flatnonzero([isinstance(v, str) and v.startswith(FORMULA_START) for v in s.to_numpy()])
+    if not len(candidates):
+        return candidates
+    values = s.to_numpy(dtype=object)
+    return np.array([i for i in candidates if _is_formula_text(values[i])], dtype=np.intp)
+
+
 def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Text cells a spreadsheet would run as a formula get a leading ``'`` (OWASP CSV-injection guidance)."""
     out = df.copy()
     for col in out.columns:
-        if _is_text_column(out[col]) and out[col].map(_is_formula_text).any():
+        if not _is_text_column(out[col]):
+            continue
+        cells = _formula_cells(out[col])
+        if len(cells):
             out[col] = out[col].map(lambda v: "'" + v if _is_formula_text(v) else v)
     return out
 
@@ -1348,12 +1524,11 @@ def _as_geo(df: pd.DataFrame, p: Path) -> gpd.GeoDataFrame:
     if isinstance(df, gpd.GeoDataFrame):
         return df
     if "lon" in df.columns and "lat" in df.columns:
-        lon = pd.to_numeric(df["lon"], errors="coerce")
-        lat = pd.to_numeric(df["lat"], errors="coerce")
-        geom = [
-            Point(a, b) if math.isfinite(a) and math.isfinite(b) else None
-            for a, b in zip(lon.astype(float), lat.astype(float), strict=True)
-        ]
+        lon = pd.to_numeric(df["lon"], errors="coerce").astype(float).to_numpy()
+        lat = pd.to_numeric(df["lat"], errors="coerce").astype(float).to_numpy()
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        geom = np.full(len(df), None, dtype=object)
+        geom[ok] = shapely.points(lon[ok], lat[ok])
         return gpd.GeoDataFrame(df, geometry=geom, crs=WGS84)
     raise _fail(
         p,

@@ -62,12 +62,15 @@ def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
     from vpgeo.boundaries import load_districts
 
     reader = df.attrs.get("row_flags") or {}
-    rows = df["_row"].tolist() if "_row" in df.columns else [None] * len(df)
-    flags: list[list[str]] = [list(reader.get(r, [])) for r in rows]
+    flags: dict[int, list[str]] = {}  # position → flags; most rows have none
+    if reader and "_row" in df.columns:
+        rows = df["_row"].to_numpy()
+        for i in np.flatnonzero(df["_row"].isin(list(reader)).to_numpy()):
+            flags[int(i)] = list(reader.get(int(rows[i]), []))
     geoms = result.geometry
     present = (geoms.notna() & ~geoms.is_empty).to_numpy()
     for i in np.flatnonzero(~present):
-        flags[i].append("no_position: not scored or ranked")
+        flags.setdefault(int(i), []).append("no_position: not scored or ranked")
     if present.any() and geoms.crs is not None:
         province = to_metric(
             load_districts(source="approx"), operation="flagging candidates outside the province", warn=False
@@ -76,12 +79,13 @@ def _row_flags(df: pd.DataFrame, result: gpd.GeoDataFrame) -> pd.Series:
         shapely.prepare(area)
         metric = to_metric(gpd.GeoSeries(geoms[present].to_numpy(), crs=geoms.crs), operation=_OP, warn=False)
         inside = shapely.intersects(area, metric.to_numpy())
-        for i, ok in zip(np.flatnonzero(present), inside, strict=True):
-            if not ok:
-                flags[i].append(
-                    f"outside_province: more than {OUTSIDE_MARGIN_M / 1000:g} km outside Vĩnh Phúc (scored anyway)"
-                )
-    return pd.Series([";".join(f) for f in flags], index=result.index, dtype=object)
+        outside = f"outside_province: more than {OUTSIDE_MARGIN_M / 1000:g} km outside Vĩnh Phúc (scored anyway)"
+        for i in np.flatnonzero(present)[~inside]:
+            flags.setdefault(int(i), []).append(outside)
+    out = np.full(len(result), "", dtype=object)
+    for pos, f in flags.items():
+        out[pos] = ";".join(f)
+    return pd.Series(out, index=result.index, dtype=object)
 
 
 #: A score is a unitless number known to ~0.01: printed with 3 decimals (``round_to(s, 0.01, unit_m=1)``).
@@ -190,7 +194,9 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
                 "(for addresses, run 'vpgeo geocode' first and score its output)",
                 path=str(src),
             )
-        df = _read_any(src, lon_col=lon, lat_col=lat, crs=crs)
+        from vpgeo.io import points_from_columns
+
+        df = points_from_columns(df, lon, lat, crs=crs)  # the table read above: no second reading
     notes = list(df.attrs.get("io_notes", []))
     exclude = options.pop("exclude", None)
     if isinstance(exclude, list | tuple) and not exclude:
