@@ -195,9 +195,119 @@ def test_report_renderer_does_not_import_the_rules() -> None:
 
 def test_report_tables_keep_formula_looking_names_as_text(tmp_path: Path) -> None:
     """#12 item 3: the report's sites.csv goes through the shared CSV writer (OWASP quoting), like every output."""
-    name = "=HYPERLINK(\"http://x\",\"y\") {{7*7}} <b>x</b>"
+    name = '=HYPERLINK("http://x","y") {{7*7}} <b>x</b>'
     frame = pd.DataFrame({"Tên": [name, "+1+1"], "Loại": ["CCN", "CCN"], "Xã": ["Hội Thịnh", "Kim Long"]})
     frame.to_csv(tmp_path / "mine.csv", index=False)
     res = build_report(tmp_path / "out", sites=tmp_path / "mine.csv", boundaries="approx", png=False)
     names = pd.read_csv(res.files["sites.csv"], encoding="utf-8-sig")["name"].tolist()
     assert names == ["'" + name, "'+1+1"]  # quoted once, otherwise verbatim (no template evaluated: no 49)
+
+
+# ------------------------------------------------------------------------------- vpgeo score's progress (#16)
+
+
+def _candidates_csv(path: Path, n: int, unplaced: int) -> None:
+    """``n`` candidates in the province's bounding box; the first ``unplaced`` have no latitude."""
+    import csv
+
+    import numpy as np
+
+    rng = np.random.default_rng(16)
+    lon, lat = 105.35 + rng.random(n) * 0.5, 21.15 + rng.random(n) * 0.3
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "lon", "lat"])
+        w.writerows(
+            [f"c{i}", f"{x:.6f}", "" if i < unplaced else f"{y:.6f}"]
+            for i, (x, y) in enumerate(zip(lon, lat, strict=True))
+        )
+
+
+def test_score_prints_one_line_per_stage_with_rows_and_seconds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import re
+
+    from vpgeo.cli import main
+    from vpgeo.pipeline.score import PROGRESS_ROWS
+
+    n, unplaced = PROGRESS_ROWS, 7
+    src, out, rej = tmp_path / "cands.csv", tmp_path / "scored.csv", tmp_path / "rejects.csv"
+    _candidates_csv(src, n, unplaced)
+    assert main(["score", str(src), "--out", str(out), "--rejects", str(rej)]) == 0
+    captured = capsys.readouterr()
+    corridors = len(json.loads(captured.out.split(": ", 1)[1])["corridors"])
+    stages = [
+        line for line in captured.err.splitlines() if re.match(r"vpgeo score: (read|geocoded|scored|wrote) ", line)
+    ]
+    expected = [
+        f"vpgeo score: read {n:,} rows from {src}",
+        f"vpgeo score: scored {n:,} rows against {corridors} corridors ({n - unplaced:,} ranked)",
+        f"vpgeo score: wrote {n:,} rows to {out} and {unplaced:,} rejected rows to {rej}",
+    ]
+    assert [re.sub(r" in \d+\.\d s$", "", line) for line in stages] == expected
+    assert all(re.search(r" in \d+\.\d s$", line) for line in stages)
+    assert "rows/s" in captured.err or "%)" in captured.err  # the measuring bar (tqdm, or the counter)
+    with out.open(encoding="utf-8-sig") as fh:
+        assert sum(1 for _ in csv.DictReader(fh)) == n
+    with rej.open(encoding="utf-8-sig") as fh:
+        assert [r["name"] for r in csv.DictReader(fh)] == [f"c{i}" for i in range(unplaced)]
+
+
+def test_score_progress_is_silent_when_not_asked_and_on_small_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vpgeo.cli import main
+    from vpgeo.pipeline.score import score_file
+
+    src = tmp_path / "small.csv"
+    _candidates_csv(src, 500, 2)
+    assert main(["score", str(src), "--out", str(tmp_path / "a.csv")]) == 0  # under PROGRESS_ROWS: quiet
+    assert main(["score", str(src), "--out", str(tmp_path / "b.csv"), "--no-progress"]) == 0
+    summary = score_file(src, tmp_path / "c.csv", progress=False)
+    assert capsys.readouterr().err == "" and summary["rows_in"] == 500 and summary["ranked"] == 498
+
+
+def test_score_announces_long_stages_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from vpgeo.pipeline.score import PROGRESS_ROWS, score_file
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    src = tmp_path / "big.csv"
+    _candidates_csv(src, PROGRESS_ROWS, 0)
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    score_file(src, tmp_path / "s.csv", progress=True)
+    text = term.getvalue()
+    size = src.stat().st_size / 1e6
+    assert text.startswith(
+        f"vpgeo score: reading {src} ({size:.1f} MB) …\r\x1b[Kvpgeo score: read {PROGRESS_ROWS:,} rows"
+    )
+    assert f"vpgeo score: writing {PROGRESS_ROWS:,} rows to {tmp_path / 's.csv'} …\r\x1b[K" in text
+
+
+def test_score_file_reads_its_table_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vpgeo.io
+    from vpgeo.pipeline.score import score_file
+
+    src = tmp_path / "c.csv"
+    src.write_text("ten,kinh độ,vĩ độ\nA,105.6,21.3\nB,105.7,\nC,105.5,21.25\n", encoding="utf-8")
+    calls: list[object] = []
+    real = vpgeo.io.read_table
+
+    def counting(*args: object, **kw: object) -> pd.DataFrame:
+        calls.append(args)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vpgeo.io, "read_table", counting)
+    out = tmp_path / "s.csv"
+    summary = score_file(src, out, progress=False)
+    assert len(calls) == 1
+    res = pd.read_csv(out, encoding="utf-8-sig")
+    assert res["ten"].tolist() == ["A", "B", "C"] and summary["ranked"] == 2
+    assert res["flags"].fillna("").tolist()[1].startswith("coordinates in 'kinh độ'/'vĩ độ' not usable")

@@ -236,7 +236,11 @@ def _score_parser(sub: Any) -> None:
     s.add_argument("--exclude", type=Path, action="append", help="polygons to exclude, repeatable (default: none)")
     s.add_argument("--engine", choices=["local", "dask"], default="local", help='dask needs: pip install "vpgeo[dask]"')
     s.add_argument("--scheduler", help="dask scheduler address for --engine dask (default: a local cluster)")
-    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress on stderr (else, from 50,000 rows: a line per stage with rows and seconds, and a bar)",
+    )
     s.add_argument("--force", action="store_true", help="overwrite an existing --out (and --rejects) file")
 
 

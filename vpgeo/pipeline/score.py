@@ -8,7 +8,11 @@ and, with ``engine="dask"`` on a Parquet dataset, the distributed path of :func:
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ from vpgeo.crs import to_metric
 from vpgeo.errors import InputError
 from vpgeo.scoring import score_candidates
 
-__all__ = ["OUTSIDE_MARGIN_M", "rounded", "score_dataset", "score_file"]
+__all__ = ["OUTSIDE_MARGIN_M", "PROGRESS_ROWS", "rounded", "score_dataset", "score_file"]
 
 _OP = "score_candidates"
 
@@ -121,21 +125,122 @@ def rounded(result: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _geocoded(src: Path, address_col: str) -> gpd.GeoDataFrame:
-    """Candidates given by address: placed at their commune's point; unplaced rows keep no geometry."""
-    from shapely.geometry import Point
+#: Stage lines (``vpgeo score: read 200,000 rows from c.csv in 0.4 s``) are printed, with ``progress``, for
+#: stages of this many rows (the measuring bar's threshold, too) or stages taking :data:`_SLOW_S` or more.
+PROGRESS_ROWS = 50_000
+_SLOW_S = 2.0
+_BIG_FILE = 1_000_000  # bytes (about PROGRESS_ROWS rows of a three-column CSV): announced on a terminal
 
+
+@dataclass
+class _Stage:
+    text: str = ""  # what was done, e.g. "read 200,000 rows from c.csv"
+    rows: int = 0
+
+
+class _Progress:
+    """One line per stage on stderr: what was done, to how many rows, in how long (only when enabled).
+
+    On a terminal a long stage is announced while it runs and its line then replaces the announcement.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    @contextmanager
+    def stage(self, announce: str | None = None) -> Iterator[_Stage]:
+        st = _Stage()
+        if not self.enabled:
+            yield st
+            return
+        stream = sys.stderr
+        live = announce is not None and stream.isatty()
+        if live:
+            stream.write(f"vpgeo score: {announce} …")
+            stream.flush()
+        start = time.perf_counter()
+        try:
+            yield st
+        except BaseException:
+            if live:
+                stream.write("\n")
+            raise
+        took = time.perf_counter() - start
+        lead = "\r\x1b[K" if live else ""
+        if st.text and (st.rows >= PROGRESS_ROWS or took >= _SLOW_S):
+            stream.write(f"{lead}vpgeo score: {st.text} in {took:.1f} s\n")
+        else:
+            stream.write(lead)
+        stream.flush()
+
+
+def _geocoded(src: Path, address_col: str, progress: _Progress) -> gpd.GeoDataFrame:
+    """Candidates given by address: placed at their commune's point; unplaced rows keep no geometry."""
     from vpgeo.geocoding import geocode
     from vpgeo.io import read_table
 
-    raw = read_table(src)
-    placed = geocode(raw, address=address_col)
-    geoms = [
-        Point(x, y) if pd.notna(x) and pd.notna(y) else None for x, y in zip(placed["lon"], placed["lat"], strict=True)
-    ]
+    with progress.stage(_reading(src)) as st:
+        raw = read_table(src)
+        st.text, st.rows = f"read {len(raw):,} rows from {src}", len(raw)
+    with progress.stage(f"geocoding {len(raw):,} rows" if len(raw) >= PROGRESS_ROWS else None) as st:
+        placed = geocode(raw, address=address_col)
+        x, y = placed["lon"].to_numpy(dtype=float), placed["lat"].to_numpy(dtype=float)
+        ok = pd.notna(placed["lon"]).to_numpy() & pd.notna(placed["lat"]).to_numpy()
+        geoms = np.full(len(placed), None, dtype=object)
+        geoms[ok] = shapely.points(x[ok], y[ok])
+        st.text, st.rows = f"geocoded {len(placed):,} rows ({int(ok.sum()):,} placed)", len(placed)
     out = gpd.GeoDataFrame(placed, geometry=geoms, crs="EPSG:4326")
     out.attrs.update(raw.attrs)
     return out
+
+
+def _reading(src: Path) -> str | None:
+    """The announcement of reading a big file (None for a small one)."""
+    try:
+        size = src.stat().st_size
+    except OSError:
+        return None
+    return f"reading {src} ({size / 1e6:.1f} MB)" if size >= _BIG_FILE else None
+
+
+def _candidates(src: Path, options: dict[str, Any], progress: _Progress) -> pd.DataFrame:
+    """The input table with point geometry (read once; addresses geocoded); the options it uses removed."""
+    lon_col, lat_col, crs = options.pop("lon_col", None), options.pop("lat_col", None), options.pop("crs", None)
+    address_col = options.pop("address_col", None)
+    if address_col is not None:
+        return _geocoded(src, address_col, progress)
+    with progress.stage(_reading(src)) as st:
+        df = _read_any(src, lon_col=lon_col, lat_col=lat_col, crs=crs)
+        if not isinstance(df, gpd.GeoDataFrame):
+            lon, lat = _guess(df.columns, _LON), _guess(df.columns, _LAT)
+            if lon is None or lat is None:
+                raise InputError(
+                    "no geometry and no longitude/latitude columns found; give --lon-col and --lat-col "
+                    "(for addresses, run 'vpgeo geocode' first and score its output)",
+                    path=str(src),
+                )
+            from vpgeo.io import points_from_columns
+
+            df = points_from_columns(df, lon, lat, crs=crs)  # the table read above: no second reading
+        st.text, st.rows = f"read {len(df):,} rows from {src}", len(df)
+    return df
+
+
+def _write_result(result: gpd.GeoDataFrame, output: str | Path, rejects_path: Any, progress: _Progress) -> Path:
+    from vpgeo.io import write_rejects, write_table
+
+    n = len(result)
+    with progress.stage(f"writing {n:,} rows to {output}" if n >= PROGRESS_ROWS else None) as st:
+        written = write_table(rounded(result), output)
+        st.text, st.rows = f"wrote {n:,} rows to {written}", n
+        if rejects_path is not None:
+            skipped = result[result["rank"].isna()].copy()
+            skipped["reason"] = skipped["excluded_reason"].fillna("not ranked")
+            if "_row" not in skipped.columns:
+                skipped["_row"] = np.flatnonzero(result["rank"].isna().to_numpy()) + 1
+            if write_rejects(skipped, rejects_path) is not None:
+                st.text += f" and {len(skipped):,} rejected rows to {rejects_path}"
+    return written
 
 
 def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[str, Any]:
@@ -152,9 +257,11 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
         The result; its extension chooses the format (``.csv``, ``.geojson``, ``.gpkg``, ``.parquet`` …).
     **options
         ``lon_col``, ``lat_col``, ``crs`` (of the input's coordinates); ``corridors`` (a path or layer),
-        ``exclude`` (paths or layers); ``rejects`` (path for rows not ranked, optional); everything else is
-        passed to :func:`score_candidates`. With ``engine="dask"`` and a Parquet dataset folder (or a
-        ``.parquet`` file) in and a folder out (a path without extension), the work goes to
+        ``exclude`` (paths or layers); ``rejects`` (path for rows not ranked, optional); ``progress`` (default
+        True: on stderr, one line per stage (reading, geocoding, scoring, writing) with its rows and seconds
+        for tables of :data:`PROGRESS_ROWS` rows or more or stages of 2 s or more, and the measuring bar);
+        everything else is passed to :func:`score_candidates`. With ``engine="dask"`` and a Parquet dataset
+        folder (or a ``.parquet`` file) in and a folder out (a path without extension), the work goes to
         :func:`score_dataset` on the cluster ``scheduler`` (an address or a client; default a local one),
         with ``npartitions``, ``corridors``, ``corridor_set``, ``access_points``, ``exclude``, ``decay``,
         ``half_distance_km``, ``max_km``, ``weights``, ``search_km``; ``progress`` is ignored there.
@@ -174,48 +281,32 @@ def score_file(input: str | Path, output: str | Path, **options: Any) -> dict[st
     :data:`OUTSIDE_MARGIN_M` outside the province (scored anyway). Rows without a position are not ranked
     (``excluded_reason`` "no geometry") and go to ``rejects`` too when it is given.
     """
-    from vpgeo.io import write_table
-
     src = Path(input)
     if options.get("engine") == "dask" and (_is_dataset(src) or not Path(output).suffix):
         return _score_file_dataset(src, Path(output), options)
-    lon_col, lat_col, crs = options.pop("lon_col", None), options.pop("lat_col", None), options.pop("crs", None)
+    options.setdefault("progress", True)
+    progress = _Progress(bool(options["progress"]))
     rejects_path = options.pop("rejects", None)
-    address_col = options.pop("address_col", None)
-    if address_col is not None:
-        df = _geocoded(src, address_col)
-    else:
-        df = _read_any(src, lon_col=lon_col, lat_col=lat_col, crs=crs)
-    if not isinstance(df, gpd.GeoDataFrame):
-        lon, lat = _guess(df.columns, _LON), _guess(df.columns, _LAT)
-        if lon is None or lat is None:
-            raise InputError(
-                "no geometry and no longitude/latitude columns found; give --lon-col and --lat-col "
-                "(for addresses, run 'vpgeo geocode' first and score its output)",
-                path=str(src),
-            )
-        from vpgeo.io import points_from_columns
-
-        df = points_from_columns(df, lon, lat, crs=crs)  # the table read above: no second reading
+    df = _candidates(src, options, progress)
     notes = list(df.attrs.get("io_notes", []))
     exclude = options.pop("exclude", None)
     if isinstance(exclude, list | tuple) and not exclude:
         exclude = None
-    options.setdefault("progress", True)
-    result = score_candidates(df, options.pop("corridors", None), exclude=exclude, **options)
-    if "flags" in result.columns:
-        result = result.rename(columns={"flags": "flags_input"})
-    result["flags"] = _row_flags(df, result)
-    written = write_table(rounded(result), output)
-    reasons = result["excluded_reason"].dropna().value_counts().to_dict()
-    if rejects_path is not None:
-        from vpgeo.io import write_rejects
+    with progress.stage() as st:
+        result = score_candidates(df, options.pop("corridors", None), exclude=exclude, **options)
+        if "flags" in result.columns:
+            result = result.rename(columns={"flags": "flags_input"})
+        result["flags"] = _row_flags(df, result)
+        ranked = int(result["rank"].notna().sum())
+        corridors = result.attrs["scoring"]["corridors"]
+        st.text = f"scored {len(result):,} rows against {len(corridors)} corridors ({ranked:,} ranked)"
+        st.rows = len(result)
+    written = _write_result(result, output, rejects_path, progress)
+    return _summary(src, written, df, result, notes)
 
-        skipped = result[result["rank"].isna()].copy()
-        skipped["reason"] = skipped["excluded_reason"].fillna("not ranked")
-        if "_row" not in skipped.columns:
-            skipped["_row"] = np.flatnonzero(result["rank"].isna().to_numpy()) + 1
-        write_rejects(skipped, rejects_path)
+
+def _summary(src: Path, written: Path, df: pd.DataFrame, result: gpd.GeoDataFrame, notes: list[str]) -> dict[str, Any]:
+    reasons = result["excluded_reason"].dropna().value_counts().to_dict()
     ranked = result[result["rank"].notna()].sort_values("rank").head(5)
     name_col = next((col for col in ("name", "ten", "site", "id") if col in result.columns), None)
     top = [
