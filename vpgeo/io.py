@@ -66,7 +66,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -107,6 +107,7 @@ _PARQUET = frozenset({".parquet", ".geoparquet"})
 READ_EXTENSIONS = CSV_EXTENSIONS | _XLSX | _GEOJSON | _OGR | _PARQUET
 WRITE_EXTENSIONS = frozenset({".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".shp", ".parquet"})
 
+_Frame = TypeVar("_Frame", bound=pd.DataFrame)
 _ROW = "_row"
 # A multi-line field longer than this is almost surely a broken file (a missing quote swallowing lines).
 _MAX_FIELD = 100_000
@@ -1116,6 +1117,13 @@ def read_table(
         _repair_geometries(df, notes, row_flags)
     if lon_col is not None and lat_col is not None:
         df = _located(df, lon_col, lat_col, crs, p, notes, row_flags)
+    return _with_provenance(df, attrs, notes, row_flags, p)
+
+
+def _with_provenance(
+    df: _Frame, attrs: dict[str, Any], notes: list[str], row_flags: dict[int, list[str]], p: Path
+) -> _Frame:
+    """``df`` carrying what reading it found: sheet/layer, notes, row flags, and the file it came from."""
     df.attrs.update(attrs)
     df.attrs["io_notes"] = notes
     df.attrs["row_flags"] = row_flags
@@ -1158,12 +1166,7 @@ def points_from_columns(df: pd.DataFrame, lon_col: str, lat_col: str, *, crs: st
     row_flags = {int(k): list(v) for k, v in (df.attrs.get("row_flags") or {}).items()}
     path = Path(str(df.attrs.get("source_path", "")))
     attrs = {k: v for k, v in df.attrs.items() if k in {"source_sheet", "source_layer"}}
-    out = _located(df, lon_col, lat_col, crs, path, notes, row_flags)
-    out.attrs.update(attrs)
-    out.attrs["io_notes"] = notes
-    out.attrs["row_flags"] = row_flags
-    out.attrs["source_path"] = str(path)
-    return out
+    return _with_provenance(_located(df, lon_col, lat_col, crs, path, notes, row_flags), attrs, notes, row_flags, path)
 
 
 def _readable_suffix(p: Path) -> str:
