@@ -103,7 +103,8 @@ def _check_page(page: str, names: list[str], tmp: Path) -> None:
     # No raw line separator inside a script (it ends a JS string in old engines), no live markup from data.
     assert not any("\u2028" in s or "\u2029" in s for s in scripts(page))
     assert "<svg onload" not in page and 'href="javascript:' not in page.lower()
-    assert "49" not in "".join(tooltips(page, "sites"))  # {{7*7}} stayed text
+    # {{7*7}} stayed text (the payloads name tmp, whose pytest counter may hold a "49" of its own)
+    assert "49" not in "".join(tooltips(page, "sites")).replace(str(tmp), "")
 
 
 def test_hostile_names_from_python_are_text(tmp_path: Path) -> None:
@@ -174,7 +175,7 @@ def test_hostile_names_through_the_cli(tmp_path: Path) -> None:
     for name in written:  # the names as the loader kept them (NFC, trimmed) appear escaped, unevaluated
         assert any(html.escape(name, quote=True) in t for t in tips), name
     assert "<script>window.__pwned" not in page
-    assert "49" not in "".join(tips)
+    assert "49" not in "".join(tips).replace(str(tmp_path), "")  # tmp_path's counter may hold a "49"
     # The input file name is shown as text in the provenance panel.
     assert html.escape(src.name) in page
     assert (tmp_path / "out" / "map.png").stat().st_size > 0
